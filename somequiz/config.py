@@ -1,0 +1,36 @@
+"""Settings from the environment (``SOMEQUIZ_*``) with defaults that work in a checkout."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _project_root() -> Path:
+    """The checkout the package runs from, or the working directory for an installed package."""
+    checkout = Path(__file__).resolve().parents[1]
+    return checkout if (checkout / "scenarios").is_dir() else Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Deployment settings; every field can be set as ``SOMEQUIZ_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOMEQUIZ_", extra="ignore")
+
+    scenarios: Path = _project_root() / "scenarios"
+    results: Path = _project_root() / "results"
+    db_url: str = ""
+    secret_key: str = ""
+    xapi_homepage: str = "https://www.hameenkyro.fi"
+
+    def database_url(self) -> str:
+        """The configured database URL, by default a SQLite file under ``results``."""
+        return self.db_url or f"sqlite:///{self.results / 'somequiz.db'}"
+
+
+@lru_cache
+def settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

@@ -1,0 +1,26 @@
+"""The one exception hierarchy of the project.
+
+Every message is meant for a person: it says what went wrong and what to do next.
+"""
+
+from __future__ import annotations
+
+
+class SomequizError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ContentError(SomequizError):
+    """Scenario, course or catalogue files are missing or invalid."""
+
+
+class AnswerError(SomequizError):
+    """An answer cannot be accepted (wrong step, unknown choice, repeated answer…)."""
+
+
+class StoreError(SomequizError):
+    """The records store could not read or write."""
+
+
+class ConfigError(SomequizError):
+    """A setting is missing or has an invalid value."""

@@ -1,0 +1,70 @@
+"""Translatable text: a plain Finnish string or a mapping ``{fi, sv, en}``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+Lang = Literal["fi", "sv", "en"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+DEFAULT_LANG: Lang = "fi"
+
+NonEmptyStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+]
+
+
+class Translations(BaseModel):
+    """One text in Finnish, optionally also in Swedish and English."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fi: NonEmptyStr
+    sv: NonEmptyStr | None = None
+    en: NonEmptyStr | None = None
+
+    def has(self, lang: Lang) -> bool:
+        """Whether the text exists in ``lang`` (Finnish always does)."""
+        return getattr(self, lang) is not None
+
+    def get(self, lang: Lang = DEFAULT_LANG) -> str:
+        """The text in ``lang``, falling back to Finnish."""
+        value: str | None = getattr(self, lang)
+        return value if value is not None else self.fi
+
+    def __str__(self) -> str:
+        return self.fi
+
+
+def _plain_string_is_finnish(value: Any) -> Any:
+    return {"fi": value} if isinstance(value, str) else value
+
+
+_TEXT_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "minLength": 1, "description": "Teksti suomeksi."},
+        {
+            "type": "object",
+            "properties": {
+                "fi": {"type": "string", "minLength": 1, "description": "suomeksi"},
+                "sv": {"type": "string", "minLength": 1, "description": "på svenska"},
+                "en": {"type": "string", "minLength": 1, "description": "in English"},
+            },
+            "required": ["fi"],
+            "additionalProperties": False,
+        },
+    ]
+}
+
+Text = Annotated[
+    Translations,
+    BeforeValidator(_plain_string_is_finnish),
+    WithJsonSchema(_TEXT_SCHEMA),
+]
