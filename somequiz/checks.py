@@ -24,9 +24,7 @@ class _Reporter:
         self.problems.append(Problem(self.path, *self.source.position(loc), message))
 
     def warning(self, loc: Loc, message: str) -> None:
-        self.problems.append(
-            Problem(self.path, *self.source.position(loc), message, "warning")
-        )
+        self.problems.append(Problem(self.path, *self.source.position(loc), message, "warning"))
 
 
 def iter_texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, Translations]]:
@@ -42,9 +40,7 @@ def iter_texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, Translati
                 yield from iter_texts(item, here)
 
 
-def check_translations(
-    report: _Reporter, model: BaseModel, languages: list[Lang]
-) -> None:
+def check_translations(report: _Reporter, model: BaseModel, languages: list[Lang]) -> None:
     """Warn about texts missing a language the file declares."""
     for loc, text in iter_texts(model):
         missing = [lang for lang in languages if not text.has(lang)]
@@ -72,20 +68,14 @@ def _check_ids(report: _Reporter, scenario: Scenario) -> None:
                 )
 
 
-def _check_choices(
-    report: _Reporter, scenario: Scenario, rule_ids: set[str] | None
-) -> None:
+def _check_choices(report: _Reporter, scenario: Scenario, rule_ids: set[str] | None) -> None:
     rank = {severity: n for n, severity in enumerate(SEVERITIES)}
     for i, step in enumerate(scenario.steps):
         at = ("steps", i)
-        if step.kind == "single" and not any(
-            c.severity == "best" for c in step.choices
-        ):
+        if step.kind == "single" and not any(c.severity == "best" for c in step.choices):
             report.error(at, f"vaiheessa '{step.id}' ei ole yhtään best-vaihtoehtoa")
         if step.kind == "multi" and not any(c.points > 0 for c in step.choices):
-            report.error(
-                at, f"vaiheessa '{step.id}' ei ole yhtään pisteitä antavaa vaihtoehtoa"
-            )
+            report.error(at, f"vaiheessa '{step.id}' ei ole yhtään pisteitä antavaa vaihtoehtoa")
         top = max(c.points for c in step.choices)
         for j, choice in enumerate(step.choices):
             here = (*at, "choices", j)
@@ -94,11 +84,7 @@ def _check_choices(
                     (*here, "next"),
                     "next kuuluu vaiheelle, ei multi-vaiheen vaihtoehdolle",
                 )
-            if (
-                step.kind == "single"
-                and choice.severity == "best"
-                and choice.points < top
-            ):
+            if step.kind == "single" and choice.severity == "best" and choice.points < top:
                 report.error(
                     (*here, "points"),
                     "best-vaihtoehdolla pitää olla vaiheen suurimmat pisteet",
@@ -121,9 +107,7 @@ def _check_graph(report: _Reporter, scenario: Scenario) -> None:
     broken = False
     for i, step in enumerate(scenario.steps):
         if step.next is not None and step.next not in targets:
-            report.error(
-                ("steps", i, "next"), f"next '{step.next}' ei ole vaihe eikä loppu"
-            )
+            report.error(("steps", i, "next"), f"next '{step.next}' ei ole vaihe eikä loppu")
             broken = True
         for j, choice in enumerate(step.choices):
             if choice.next is not None and choice.next not in targets:
@@ -141,14 +125,11 @@ def _check_graph(report: _Reporter, scenario: Scenario) -> None:
                 f"umpikuja: vaiheesta '{step.id}' ei pääse eteenpäin; anna next, joka vie loppuun",
             )
             broken = True
-    branch_targets = {
-        c.next for s in scenario.steps for c in s.choices if c.next is not None
-    }
+    branch_targets = {c.next for s in scenario.steps for c in s.choices if c.next is not None}
     for i, step in enumerate(scenario.steps[1:], start=1):
         previous = scenario.steps[i - 1]
         falls_through = any(
-            e.choice is None or e.choice.next is None
-            for e in graph.edges(scenario, previous)
+            e.choice is None or e.choice.next is None for e in graph.edges(scenario, previous)
         )
         if step.id in branch_targets and previous.next is None and falls_through:
             report.warning(
@@ -190,9 +171,7 @@ def check_scenario(
     _check_ids(report, scenario)
     _check_choices(report, scenario, rule_ids)
     _check_graph(report, scenario)
-    check_translations(
-        report, scenario, [lang for lang in scenario.languages if lang != "fi"]
-    )
+    check_translations(report, scenario, [lang for lang in scenario.languages if lang != "fi"])
     return report.problems
 
 

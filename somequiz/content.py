@@ -36,18 +36,14 @@ def scenario_files(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.suffix in YAML_SUFFIXES
-        and p.name not in {CATALOGUE_FILE, COURSE_FILE}
-        and p.is_file()
+        if p.suffix in YAML_SUFFIXES and p.name not in {CATALOGUE_FILE, COURSE_FILE} and p.is_file()
     )
 
 
 def _load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem]]:
     path = folder / CATALOGUE_FILE
     if not path.is_file():
-        return None, [
-            Problem(path, 1, 1, "sääntöluettelo puuttuu: lisää guideline.yaml")
-        ]
+        return None, [Problem(path, 1, 1, "sääntöluettelo puuttuu: lisää guideline.yaml")]
     catalogue, source, problems = load_model(path, Catalogue)
     if catalogue is not None and source is not None:
         ids = Counter(rule.id for _, rule in catalogue.rules())
@@ -59,9 +55,7 @@ def _load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem]]:
                         ("sections", i, "rules", j, "id"),
                         f"sääntö '{rule.id}' on kahdesti",
                     )
-        check_translations(
-            report, catalogue, [x for x in catalogue.languages if x != "fi"]
-        )
+        check_translations(report, catalogue, [x for x in catalogue.languages if x != "fi"])
         problems += report.problems
     return catalogue, problems
 
@@ -105,11 +99,7 @@ def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
         else (
             None,
             None,
-            [
-                Problem(
-                    course_path, 1, 1, "kurssin asetukset puuttuvat: lisää course.yaml"
-                )
-            ],
+            [Problem(course_path, 1, 1, "kurssin asetukset puuttuvat: lisää course.yaml")],
         )
     )
     problems += found
@@ -117,14 +107,10 @@ def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
         report = reporter(course_path, course_source)
         for i, sid in enumerate(course.scenarios):
             if sid not in scenarios:
-                report.error(
-                    ("scenarios", i), f"skenaariota '{sid}' ei löydy kansiosta"
-                )
+                report.error(("scenarios", i), f"skenaariota '{sid}' ei löydy kansiosta")
         for i, (sid, count) in enumerate(Counter(course.scenarios).items()):
             if count > 1:
-                report.error(
-                    ("scenarios", i), f"skenaario '{sid}' on kurssilla kahdesti"
-                )
+                report.error(("scenarios", i), f"skenaario '{sid}' on kurssilla kahdesti")
         check_translations(report, course, [x for x in course.languages if x != "fi"])
         problems += report.problems
     problems.sort()
@@ -158,11 +144,7 @@ def check_paths(paths: list[Path], default_folder: Path) -> list[Problem]:
         elif target.name == COURSE_FILE:
             problems += [p for p in check_folder(target.parent)[1] if p.path == target]
         else:
-            folder = (
-                target.parent
-                if (target.parent / CATALOGUE_FILE).is_file()
-                else default_folder
-            )
+            folder = target.parent if (target.parent / CATALOGUE_FILE).is_file() else default_folder
             catalogue, _ = _load_catalogue(folder)
             rule_ids = {r.id for _, r in catalogue.rules()} if catalogue else None
             problems += load_scenario(target, rule_ids)[2]

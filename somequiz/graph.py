@@ -89,9 +89,7 @@ def best_path(scenario: Scenario) -> list[Step]:
     step: Step | None = scenario.steps[0]
     while step is not None and step not in path:
         path.append(step)
-        choice = step.choices[
-            [c.id for c in step.choices].index(best_selection(step)[0])
-        ]
+        choice = step.choices[[c.id for c in step.choices].index(best_selection(step)[0])]
         target = scenario.next_after(step, choice if step.kind == "single" else None)
         step = scenario.step(target) if target is not None else None
     return path
@@ -107,11 +105,7 @@ def richest_path_points(scenario: Scenario) -> int:
             return 0
         if step.id not in memo:
             memo[step.id] = max(
-                (
-                    edge.choice.points
-                    if edge.choice is not None
-                    else step_max_points(step)
-                )
+                (edge.choice.points if edge.choice is not None else step_max_points(step))
                 + most(edge.target)
                 for edge in edges(scenario, step)
             )

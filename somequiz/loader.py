@@ -52,11 +52,7 @@ class SourceMap:
             if isinstance(node, CommentedMap) and part in node:
                 pos = node.lc.key(part) if (last and at_key) else node.lc.value(part)
                 node = node[part]
-            elif (
-                isinstance(node, CommentedSeq)
-                and isinstance(part, int)
-                and part < len(node)
-            ):
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
                 pos = node.lc.item(part)
                 node = node[part]
             else:
@@ -74,7 +70,7 @@ class SourceMap:
         return isinstance(node, str)
 
 
-class _TooManyNodes(Exception):
+class _TooManyNodesError(Exception):
     pass
 
 
@@ -82,7 +78,7 @@ def _plain(node: Any, budget: list[int]) -> Any:
     """Plain Python data from ruamel's round-trip nodes (aliases expanded within a budget)."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise _TooManyNodes
+        raise _TooManyNodesError
     if isinstance(node, dict):
         return {str(k): _plain(v, budget) for k, v in node.items()}
     if isinstance(node, list):
@@ -108,9 +104,7 @@ def _yaml_problem(path: Path, exc: MarkedYAMLError) -> Problem:
     elif "'\\t'" in problem:
         message = "sarkainmerkki (tab): sisennä välilyönneillä"
     else:
-        message = (
-            f"YAML-rakenne on rikki: {problem} (tarkista sisennys ja kaksoispisteet)"
-        )
+        message = f"YAML-rakenne on rikki: {problem} (tarkista sisennys ja kaksoispisteet)"
     return Problem(path, line, column, message)
 
 
@@ -184,7 +178,7 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap | None, list[Problem]]:
         )
     try:
         data = _plain(root, [MAX_NODES])
-    except (_TooManyNodes, RecursionError):
+    except (_TooManyNodesError, RecursionError):
         return (
             None,
             None,
@@ -196,9 +190,7 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap | None, list[Problem]]:
 def _dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
-        out += (
-            f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        )
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
@@ -206,6 +198,7 @@ def _message(error: ErrorDetails, field: str) -> str:
     kind = error["type"]
     ctx = error.get("ctx", {})
     value = error.get("input")
+    allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
     messages = {
         "extra_forbidden": f"tuntematon kenttä '{field}': tarkista kirjoitusasu",
         "missing": f"pakollinen kenttä '{field}' puuttuu",
@@ -214,9 +207,7 @@ def _message(error: ErrorDetails, field: str) -> str:
         "string_pattern_mismatch": (
             f"tunniste '{value}' ei kelpaa: käytä pieniä kirjaimia a–z, numeroita ja väliviivoja"
         ),
-        "literal_error": (
-            f"arvo '{value}' ei kelpaa; sallitut: {str(ctx.get('expected', '')).replace(' or ', ', ')}"
-        ),
+        "literal_error": f"arvo '{value}' ei kelpaa; sallitut: {allowed}",
         "int_type": "tähän kuuluu kokonaisluku",
         "int_parsing": "tähän kuuluu kokonaisluku",
         "int_from_float": "tähän kuuluu kokonaisluku",
@@ -234,9 +225,7 @@ def _message(error: ErrorDetails, field: str) -> str:
     return messages.get(kind, error["msg"])
 
 
-def validation_problems(
-    path: Path, source: SourceMap, exc: ValidationError
-) -> list[Problem]:
+def validation_problems(path: Path, source: SourceMap, exc: ValidationError) -> list[Problem]:
     """Problems from a pydantic error, each at the line where the trouble is."""
     problems = []
     for error in exc.errors():

@@ -83,9 +83,7 @@ class Step(Strict):
     """One decision point: a prompt and its choices."""
 
     id: Slug = Field(description="Vaiheen tunniste, uniikki skenaarion sisällä.")
-    narrative: Text | None = Field(
-        default=None, description="Tilanteen kuvaus ennen kysymystä."
-    )
+    narrative: Text | None = Field(default=None, description="Tilanteen kuvaus ennen kysymystä.")
     prompt: Text = Field(description="Kysymys oppijalle.")
     kind: StepKind = Field(
         default="single",
@@ -109,12 +107,8 @@ class Ending(Strict):
 class Situation(Strict):
     """The opening situation, shown in the style of its channel."""
 
-    channel: Channel = Field(
-        description="Kanava: phone, email, facebook-group, whatsapp…"
-    )
-    sender: Text | None = Field(
-        default=None, description="Kuka viestii (esim. toimittaja)."
-    )
+    channel: Channel = Field(description="Kanava: phone, email, facebook-group, whatsapp…")
+    sender: Text | None = Field(default=None, description="Kuka viestii (esim. toimittaja).")
     text: Text = Field(description="Tilanteen kuvaus tai viesti.")
 
 
@@ -166,28 +160,18 @@ class Course(Strict):
     version: int = Field(default=1, ge=1)
     title: Text
     description: Text
-    scenarios: list[Slug] = Field(
-        min_length=1, description="Skenaariot kurssin järjestyksessä."
-    )
-    pass_percent: int = Field(
-        default=80, ge=0, le=100, description="Läpäisyraja prosentteina."
-    )
+    scenarios: list[Slug] = Field(min_length=1, description="Skenaariot kurssin järjestyksessä.")
+    pass_percent: int = Field(default=80, ge=0, le=100, description="Läpäisyraja prosentteina.")
     must_pass_themes: list[Theme] = Field(
         default=["confidentiality", "customer-data"],
         description="Teemat, joissa harmful-valinta hylkää kurssin.",
     )
-    deadline_days: int = Field(
-        default=30, ge=1, description="Suoritusaika aloituspäivästä."
-    )
-    recertify_months: int = Field(
-        default=12, ge=1, description="Uusintaväli kuukausina."
-    )
-    max_attempts: int = Field(
-        default=3, ge=1, le=10, description="Yrityksiä skenaariota kohden."
-    )
+    deadline_days: int = Field(default=30, ge=1, description="Suoritusaika aloituspäivästä.")
+    recertify_months: int = Field(default=12, ge=1, description="Uusintaväli kuukausina.")
+    max_attempts: int = Field(default=3, ge=1, le=10, description="Yrityksiä skenaariota kohden.")
     require_employee_number: bool = True
-    units: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = (
-        Field(default=[], description="Yksiköt, joista oppija valitsee omansa.")
+    units: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = Field(
+        default=[], description="Yksiköt, joista oppija valitsee omansa."
     )
     languages: list[Lang] = Field(default=["fi"])
 
