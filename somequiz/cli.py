@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from somequiz.config import settings
-from somequiz.content import Content, check_paths, load_content
-from somequiz.coverage import coverage as coverage_of
-from somequiz.coverage import render as render_coverage
-from somequiz.errors import ContentError, SomequizError
-from somequiz.preview import preview as render_preview
-from somequiz.schema import schema_files
-from somequiz.text import LANGS, Lang
+from somequiz.commands import content
+from somequiz.errors import SomequizError
 
 
 class _Group(click.Group):
@@ -34,64 +27,6 @@ def main() -> None:
     """SoMe-koulutus: skenaarioiden tarkistus, esikatselu ja kurssin hallinta."""
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
-    """Tarkista skenaariotiedostot (oletuksena koko scenarios-kansio)."""
-    problems = check_paths(list(paths), settings().scenarios)
-    for problem in problems:
-        click.echo(str(problem))
-    errors = sum(p.level == "error" for p in problems)
-    warnings = len(problems) - errors
-    if errors:
-        click.echo(f"{errors} virhettä, {warnings} varoitusta.", err=True)
-        sys.exit(1)
-    click.echo(f"Kunnossa ({warnings} varoitusta).", err=True)
-
-
-def _content() -> Content:
-    return load_content(settings().scenarios)
-
-
-@main.command()
-@click.option(
-    "--fail-under", type=click.FloatRange(0, 100), default=None, help="Raja prosentteina."
-)
-def coverage(fail_under: float | None) -> None:
-    """Näytä, mitkä ohjeen säännöt skenaariot kattavat."""
-    cov = coverage_of(_content())
-    click.echo(render_coverage(cov))
-    if fail_under is not None and cov.percent < fail_under:
-        click.echo(f"Kattavuus {cov.percent:.0f} % on alle rajan {fail_under:.0f} %.", err=True)
-        sys.exit(1)
-
-
-@main.command()
-@click.argument("scenario_id")
-@click.option("--lang", type=click.Choice(LANGS), default="fi", show_default=True)
-def preview(scenario_id: str, lang: Lang) -> None:
-    """Tulosta skenaarion kaikki haarat, valinnat ja palautteet luettavaksi."""
-    content = _content()
-    scenario = content.scenarios.get(scenario_id)
-    if scenario is None:
-        known = ", ".join(sorted(content.scenarios))
-        raise ContentError(f"Skenaariota '{scenario_id}' ei ole. Valitse jokin näistä: {known}")
-    click.echo(render_preview(content, scenario, lang))
-
-
-@main.command()
-@click.option("--check", is_flag=True, help="Älä kirjoita, vaan kerro, onko tiedosto ajan tasalla.")
-def schema(check: bool) -> None:
-    """Kirjoita JSON Schema -tiedostot scenarios-kansioon editorin tarkistuksia varten."""
-    stale = []
-    for name, text in schema_files().items():
-        path = settings().scenarios / name
-        if check:
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
-        else:
-            path.write_text(text, encoding="utf-8")
-            click.echo(f"Kirjoitettu {path}")
-    if stale:
-        click.echo(f"Vanhentunut: {', '.join(stale)}. Aja 'somequiz schema'.", err=True)
-        sys.exit(1)
+for _module in (content,):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

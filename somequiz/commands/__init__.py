@@ -1,0 +1,1 @@
+"""Subcommands of ``somequiz``, one module per audience."""

@@ -1,0 +1,90 @@
+"""Shared fixtures: isolated settings, the shipped content, and databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from somequiz.config import settings
+from somequiz.content import Content, load_content
+from somequiz.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get(
+    "SOMEQUIZ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own results folder and default SQLite database."""
+    results = tmp_path / "results"
+    monkeypatch.setenv("SOMEQUIZ_RESULTS", str(results))
+    monkeypatch.setenv("SOMEQUIZ_SCENARIOS", str(SCENARIOS))
+    monkeypatch.delenv("SOMEQUIZ_DB_URL", raising=False)
+    monkeypatch.delenv("SOMEQUIZ_SECRET_KEY", raising=False)
+    settings.cache_clear()
+    yield results
+    settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    """The shipped course content."""
+    return load_content(SCENARIOS)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """URL of the PostgreSQL server; a skip locally without it, a failure in CI."""
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        reason = f"PostgreSQL at {make_url(PG_URL).render_as_string()} is not reachable: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI requires PostgreSQL. {reason}")
+        pytest.skip(reason)
+    return PG_URL
+
+
+@pytest.fixture
+def pg_database(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"somequiz_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL, once for SQLite and once for PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store on a fresh database."""
+    opened = Store(db_url)
+    yield opened
+    opened.close()
