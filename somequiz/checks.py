@@ -170,7 +170,8 @@ def check_scenario(
     report = _Reporter(path, source)
     _check_ids(report, scenario)
     _check_choices(report, scenario, rule_ids)
-    _check_graph(report, scenario)
+    if not report.problems:
+        _check_graph(report, scenario)
     check_translations(report, scenario, [lang for lang in scenario.languages if lang != "fi"])
     return report.problems
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +14,8 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+
+from somequiz.schema import field_names
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 50_000
@@ -97,10 +100,17 @@ _DUPLICATE_KEY = re.compile(r'found duplicate key "(?P<key>[^"]*)"')
 
 def _yaml_problem(path: Path, exc: MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = str(exc.problem or exc.context or "")
-    if (match := _DUPLICATE_KEY.search(problem)) is not None:
+    unclosed_quote = "quoted scalar" in str(exc.context or "") and exc.context_mark is not None
+    if unclosed_quote:
+        mark = exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if unclosed_quote:
+        message = "lainausmerkki jää sulkematta: lisää loppuun \" tai '"
+    elif (match := _DUPLICATE_KEY.search(problem)) is not None:
         message = f"avain '{match['key']}' on kahdesti samassa kohdassa: poista toinen"
+    elif "mapping values are not allowed" in problem:
+        message = "tekstin keskellä on kaksoispiste ja välilyönti: kirjoita teksti >- -merkin alle"
     elif "'\\t'" in problem:
         message = "sarkainmerkki (tab): sisennä välilyönneillä"
     else:
@@ -194,13 +204,18 @@ def _dotted(loc: Loc) -> str:
     return out
 
 
+def _suggestion(field: str) -> str:
+    close = difflib.get_close_matches(field, field_names(), n=1)
+    return f": tarkoititko '{close[0]}'?" if close else ": tarkista kirjoitusasu"
+
+
 def _message(error: ErrorDetails, field: str) -> str:
     kind = error["type"]
     ctx = error.get("ctx", {})
     value = error.get("input")
     allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
     messages = {
-        "extra_forbidden": f"tuntematon kenttä '{field}': tarkista kirjoitusasu",
+        "extra_forbidden": f"tuntematon kenttä '{field}'{_suggestion(field)}",
         "missing": f"pakollinen kenttä '{field}' puuttuu",
         "string_too_short": "teksti on tyhjä",
         "string_too_long": "teksti on liian pitkä",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 from pydantic import BaseModel
 
@@ -13,6 +14,24 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "course.schema.json": Course,
     "guideline.schema.json": Catalogue,
 }
+
+
+def field_names() -> set[str]:
+    """Every field name used anywhere in the trainer files."""
+    names: set[str] = set()
+    todo = list(SCHEMAS.values())
+    while todo:
+        model = todo.pop()
+        for name, info in model.model_fields.items():
+            names.add(name)
+            todo += _nested_models(info.annotation)
+    return names
+
+
+def _nested_models(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _nested_models(arg)]
 
 
 def schema_files() -> dict[str, str]:

@@ -14,14 +14,14 @@ import secrets
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, Executable, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +29,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from somequiz.config import settings
 from somequiz.errors import AnswerError, StoreError
 from somequiz.scoring import Answer, CourseResult
-from somequiz.tables import AnswerRow, AttemptRow, CompletionRow, FlagRow, LearnerRow
+from somequiz.tables import (
+    AnswerRow,
+    AttemptRow,
+    CompletionRow,
+    ErasureRow,
+    FlagRow,
+    LearnerRow,
+    RosterRow,
+)
+
+if TYPE_CHECKING:
+    # pandas is imported only when a frame is asked for: the learner kernel never needs it.
+    import pandas as pd
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 782_301
@@ -43,6 +55,11 @@ def now() -> datetime:
 def _aware(moment: datetime) -> datetime:
     # SQLite gives back naive datetimes; everything stored is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    # A PostgreSQL session in another time zone returns the same instant with another offset.
+    return _aware(moment).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,66 @@ class Completion:
     passed: bool
     theme_scores: dict[str, float]
     certificate_code: str
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One employee of an imported roster."""
+
+    employee_number: str
+    name: str
+    unit: str
+    start_date: date
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    """How a roster import changed the stored roster."""
+
+    added: int
+    updated: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure deleted and kept."""
+
+    learner_id: int
+    answers_deleted: int
+    flags_deleted: int
+    completions_kept: int
+
+
+@dataclass(frozen=True)
+class Altered:
+    """A completion whose stored fields no longer match their signature."""
+
+    completion_id: int
+    attempt_id: str
+    certificate_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of checking every completion."""
+
+    checked: int
+    altered: list[Altered]
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    """The outcome of checking one certificate code."""
+
+    code: str
+    found: bool
+    valid: bool
+    completed_at: datetime | None
+    passed: bool | None
+    name: str | None
 
 
 def learner_key(
@@ -270,8 +347,10 @@ class Store:
         course_version: int,
         course_hash: str,
         lang: str = "fi",
+        *,
+        at: datetime | None = None,
     ) -> Attempt:
-        """A new attempt at the course."""
+        """A new attempt at the course (``at`` backdates it, for demo data and tests)."""
         with self.session() as s:
             row = AttemptRow(
                 id=str(uuid.uuid4()),
@@ -281,7 +360,7 @@ class Store:
                 course_hash=course_hash,
                 lang=lang,
                 status="in_progress",
-                started_at=now(),
+                started_at=at or now(),
             )
             s.add(row)
             s.flush()
@@ -303,6 +382,7 @@ class Store:
         points: int,
         max_points: int,
         severity: str,
+        at: datetime | None = None,
     ) -> StoredAnswer:
         """Store an answer once; the same answer id again returns the stored one."""
         row = AnswerRow(
@@ -317,7 +397,7 @@ class Store:
             points=points,
             max_points=max_points,
             severity=severity,
-            answered_at=now(),
+            answered_at=at or now(),
         )
         try:
             with self.session() as s:
@@ -360,7 +440,7 @@ class Store:
         return {
             "attempt_id": row.attempt_id,
             "learner": learner_key,
-            "completed_at": _aware(row.completed_at).isoformat(timespec="seconds"),
+            "completed_at": _utc(row.completed_at).isoformat(timespec="seconds"),
             "points": row.points,
             "max_points": row.max_points,
             "passed": row.passed,
@@ -369,7 +449,9 @@ class Store:
             "certificate_code": row.certificate_code,
         }
 
-    def record_completion(self, attempt_id: str, result: CourseResult) -> Completion:
+    def record_completion(
+        self, attempt_id: str, result: CourseResult, *, at: datetime | None = None
+    ) -> Completion:
         """Finish the attempt and store its signed result, once."""
         with self.session() as s:
             attempt = s.get(AttemptRow, attempt_id, with_for_update=True)
@@ -382,7 +464,7 @@ class Store:
                 return _completion(existing)
             learner = s.get(LearnerRow, attempt.learner_id)
             assert learner is not None
-            moment = now().replace(microsecond=0)
+            moment = (at or now()).astimezone(UTC).replace(microsecond=0)
             row = CompletionRow(
                 attempt_id=attempt_id,
                 learner_id=attempt.learner_id,
@@ -422,6 +504,259 @@ class Store:
                 )
             )
 
+    # Roster
+
+    def import_roster(
+        self, entries: Sequence[RosterEntry], *, replace: bool = False
+    ) -> RosterImport:
+        """Insert or update roster rows in one transaction; ``replace`` drops everyone else."""
+        moment = now()
+        with self.session() as s:
+            existing = {r.employee_number: r for r in s.scalars(select(RosterRow))}
+            added = updated = 0
+            for entry in entries:
+                row = existing.pop(entry.employee_number, None)
+                if row is None:
+                    s.add(
+                        RosterRow(
+                            employee_number=entry.employee_number,
+                            name=entry.name,
+                            unit=entry.unit,
+                            start_date=entry.start_date,
+                            email=entry.email,
+                            imported_at=moment,
+                        )
+                    )
+                    added += 1
+                else:
+                    row.name, row.unit, row.email = entry.name, entry.unit, entry.email
+                    row.start_date, row.imported_at = entry.start_date, moment
+                    updated += 1
+            removed = 0
+            if replace and existing:
+                removed = len(existing)
+                s.execute(delete(RosterRow).where(RosterRow.employee_number.in_(list(existing))))
+        return RosterImport(added, updated, removed)
+
+    # Privacy
+
+    def find_learner(self, ref: str) -> Learner | None:
+        """The learner by employee number, or by internal id when ``ref`` is ``#<id>``."""
+        with self.session() as s:
+            if ref.startswith("#") and ref[1:].isdigit():
+                row = s.get(LearnerRow, int(ref[1:]))
+            else:
+                key = learner_key(employee_number=ref)
+                row = s.scalars(select(LearnerRow).where(LearnerRow.learner_key == key)).first()
+            if row is None or row.erased_at is not None:
+                return None
+            return Learner(row.id, row.learner_key, row.name, row.employee_number, row.unit)
+
+    def erase_learner(self, learner_id: int) -> Erasure:
+        """Delete a person's personal data, answers and notes; completions stay, anonymous.
+
+        The unit is kept so that unit aggregates stay right; the completions are signed again
+        under the anonymous identity so that ``verify`` still vouches for them.
+        """
+        with self.session() as s:
+            learner = s.get(LearnerRow, learner_id, with_for_update=True)
+            if learner is None:
+                raise StoreError(f"Oppijaa {learner_id} ei ole. Tarkista tunniste.")
+            attempts = select(AttemptRow.id).where(AttemptRow.learner_id == learner_id)
+            answers = s.execute(delete(AnswerRow).where(AnswerRow.attempt_id.in_(attempts)))
+            flags = s.execute(delete(FlagRow).where(FlagRow.attempt_id.in_(attempts)))
+            if learner.employee_number:
+                s.execute(
+                    delete(RosterRow).where(RosterRow.employee_number == learner.employee_number)
+                )
+            moment = now()
+            learner.learner_key = f"erased:{learner_id}"
+            learner.name, learner.employee_number, learner.email = "", None, None
+            learner.erased_at = moment
+            completions = s.scalars(
+                select(CompletionRow).where(CompletionRow.learner_id == learner_id)
+            ).all()
+            for row in completions:
+                row.signature = self._sign(self.signed_fields(row, learner.learner_key))
+            erasure = Erasure(
+                learner_id=learner_id,
+                answers_deleted=_rowcount(answers),
+                flags_deleted=_rowcount(flags),
+                completions_kept=len(completions),
+            )
+            s.add(ErasureRow(erased_at=moment, **asdict(erasure)))
+            return erasure
+
+    def delete_answers_before(self, cutoff: datetime) -> int:
+        """Delete answers and learner notes given before ``cutoff``; the number of answers."""
+        with self.session() as s:
+            result = s.execute(delete(AnswerRow).where(AnswerRow.answered_at < cutoff))
+            s.execute(delete(FlagRow).where(FlagRow.created_at < cutoff))
+            return _rowcount(result)
+
+    def apply_retention(self, years: int, *, today: date | None = None) -> int:
+        """Delete answers older than ``years`` years; the number deleted."""
+        if years < 1:
+            raise StoreError("Säilytysajan pitää olla vähintään 1 vuosi.")
+        day = today or now().date()
+        try:
+            cutoff_day = day.replace(year=day.year - years)
+        except ValueError:  # 29 February
+            cutoff_day = day.replace(year=day.year - years, day=28)
+        return self.delete_answers_before(datetime.combine(cutoff_day, time(), UTC))
+
+    # Tamper evidence
+
+    def verify(self) -> Verification:
+        """Recompute every completion's signature and certificate code; list altered rows."""
+        altered: list[Altered] = []
+        checked = 0
+        with self.session() as s:
+            rows = s.execute(
+                select(CompletionRow, LearnerRow.learner_key)
+                .join(LearnerRow, LearnerRow.id == CompletionRow.learner_id)
+                .order_by(CompletionRow.id)
+                .execution_options(yield_per=1000)
+            )
+            for row, key in rows:
+                checked += 1
+                problems = []
+                if not hmac.compare_digest(row.signature, self._sign(self.signed_fields(row, key))):
+                    problems.append("allekirjoitus ei täsmää (tietoja on muutettu)")
+                if row.certificate_code != self._certificate_code(row.attempt_id):
+                    problems.append("todistuskoodi ei kuulu tälle suoritukselle")
+                if problems:
+                    altered.append(
+                        Altered(row.id, row.attempt_id, row.certificate_code, "; ".join(problems))
+                    )
+        return Verification(checked, altered)
+
+    def verify_certificate(self, code: str) -> CertificateCheck:
+        """Whether ``code`` belongs to a stored, unaltered completion."""
+        normal = "".join(ch for ch in code.upper() if ch.isalnum())
+        formatted = f"{normal[:4]}-{normal[4:8]}-{normal[8:]}"
+        with self.session() as s:
+            found = s.execute(
+                select(CompletionRow, LearnerRow)
+                .join(LearnerRow, LearnerRow.id == CompletionRow.learner_id)
+                .where(CompletionRow.certificate_code == formatted)
+            ).first()
+            if found is None:
+                return CertificateCheck(formatted, False, False, None, None, None)
+            row, learner = found
+            valid = hmac.compare_digest(
+                row.signature, self._sign(self.signed_fields(row, learner.learner_key))
+            ) and row.certificate_code == self._certificate_code(row.attempt_id)
+            return CertificateCheck(
+                formatted,
+                True,
+                valid,
+                _utc(row.completed_at),
+                row.passed,
+                learner.name or None,
+            )
+
+    # Reading for exports and the dashboard
+
+    def roster_frame(self) -> pd.DataFrame:
+        """The roster: employee_number, name, unit, start_date, email."""
+        stmt = select(
+            RosterRow.employee_number,
+            RosterRow.name,
+            RosterRow.unit,
+            RosterRow.start_date,
+            RosterRow.email,
+        ).order_by(RosterRow.employee_number)
+        import pandas as pd
+
+        frame = self._frame(stmt)
+        frame["start_date"] = pd.to_datetime(frame["start_date"]).dt.date
+        return frame
+
+    def attempts_frame(self) -> pd.DataFrame:
+        """Every attempt with its learner and, when finished, its completion."""
+        stmt = (
+            select(
+                AttemptRow.id.label("attempt_id"),
+                AttemptRow.learner_id,
+                LearnerRow.employee_number,
+                LearnerRow.name,
+                LearnerRow.unit,
+                LearnerRow.erased_at,
+                AttemptRow.course_id,
+                AttemptRow.course_version,
+                AttemptRow.course_hash,
+                AttemptRow.lang,
+                AttemptRow.status,
+                AttemptRow.started_at,
+                AttemptRow.finished_at,
+                CompletionRow.completed_at,
+                CompletionRow.points,
+                CompletionRow.max_points,
+                CompletionRow.passed,
+                CompletionRow.theme_scores,
+                CompletionRow.certificate_code,
+            )
+            .join(LearnerRow, LearnerRow.id == AttemptRow.learner_id)
+            .outerjoin(CompletionRow, CompletionRow.attempt_id == AttemptRow.id)
+            .order_by(AttemptRow.started_at, AttemptRow.id)
+        )
+        return self._frame(stmt, ("erased_at", "started_at", "finished_at", "completed_at"))
+
+    def answers_frame(self) -> pd.DataFrame:
+        """Every stored answer with its attempt's learner and unit."""
+        stmt = (
+            select(
+                AnswerRow.id.label("answer_id"),
+                AnswerRow.attempt_id,
+                AttemptRow.learner_id,
+                LearnerRow.unit,
+                AnswerRow.scenario_id,
+                AnswerRow.scenario_version,
+                AnswerRow.scenario_hash,
+                AnswerRow.scenario_try,
+                AnswerRow.step_id,
+                AnswerRow.seq,
+                AnswerRow.chosen,
+                AnswerRow.points,
+                AnswerRow.max_points,
+                AnswerRow.severity,
+                AnswerRow.answered_at,
+            )
+            .join(AttemptRow, AttemptRow.id == AnswerRow.attempt_id)
+            .join(LearnerRow, LearnerRow.id == AttemptRow.learner_id)
+            .order_by(AnswerRow.attempt_id, AnswerRow.seq)
+        )
+        frame = self._frame(stmt, ("answered_at",))
+        frame["chosen"] = [tuple(json.loads(c)) for c in frame["chosen"]]
+        return frame
+
+    def flags_frame(self) -> pd.DataFrame:
+        """Learners' notes on unclear steps, with the unit."""
+        stmt = (
+            select(
+                FlagRow.scenario_id,
+                FlagRow.step_id,
+                FlagRow.comment,
+                FlagRow.created_at,
+                LearnerRow.unit,
+            )
+            .join(AttemptRow, AttemptRow.id == FlagRow.attempt_id)
+            .join(LearnerRow, LearnerRow.id == AttemptRow.learner_id)
+            .order_by(FlagRow.created_at)
+        )
+        return self._frame(stmt, ("created_at",))
+
+    def _frame(self, stmt: Executable, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
+        import pandas as pd
+
+        with self.engine.connect() as connection:
+            result = connection.execute(stmt)
+            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        for column in utc_columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        return frame
+
 
 def _attempt(row: AttemptRow) -> Attempt:
     return Attempt(
@@ -458,3 +793,8 @@ def _completion(row: CompletionRow) -> Completion:
         dict(row.theme_scores),
         row.certificate_code,
     )
+
+
+def _rowcount(result: Any) -> int:
+    # DML results carry rowcount; typed as Result[Any] by SQLAlchemy.
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
@@ -109,3 +109,35 @@ class FlagRow(Base):
     step_id: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class RosterRow(Base):
+    """An employee on HR's roster: who should take the course and from when."""
+
+    __tablename__ = "roster"
+
+    employee_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date]
+    email: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime]
+
+
+class ErasureRow(Base):
+    """A GDPR erasure done: when and how much, with no personal data."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int]
+    erased_at: Mapped[datetime]
+    answers_deleted: Mapped[int]
+    flags_deleted: Mapped[int]
+    completions_kept: Mapped[int]
+
+
+# Indexes added by migration 0002 for retention, exports and roster joins.
+Index("ix_answers_answered_at", AnswerRow.answered_at)
+Index("ix_completions_completed_at", CompletionRow.completed_at)
+Index("ix_learners_employee_number", LearnerRow.employee_number)

@@ -1,0 +1,72 @@
+"""The shipped course content: clean, complete, faithful to the guideline, in our own words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from somequiz import graph
+from somequiz.checks import iter_texts
+from somequiz.content import Content, check_folder
+from somequiz.coverage import coverage
+
+ROOT = Path(__file__).parents[1]
+GUIDELINE = ROOT.parent / "shared" / "guideline" / "hameenkyro-some-ohje-2015.txt"
+MIN_SCENARIOS = 12
+SHARED_WORDS = 6
+
+
+def test_shipped_content_has_no_problems() -> None:
+    _, problems = check_folder(ROOT / "scenarios")
+    assert [str(p) for p in problems] == []
+
+
+def test_course_covers_every_scenario_and_enough_of_them(content: Content) -> None:
+    assert len(content.scenarios) >= MIN_SCENARIOS
+    assert sorted(content.course.scenarios) == sorted(content.scenarios)
+
+
+def test_catalogue_has_one_thing_per_rule(content: Content) -> None:
+    rules = [rule for _, rule in content.catalogue.rules()]
+    assert 40 <= len(rules) <= 55
+    assert all(len(rule.text.fi) <= 260 for rule in rules)
+
+
+def test_coverage_is_complete(content: Content) -> None:
+    cov = coverage(content)
+    assert cov.uncovered() == []
+    assert cov.percent == 100.0
+
+
+def test_every_scenario_has_three_steps_and_most_branch(content: Content) -> None:
+    branching = 0
+    for scenario in content.scenarios.values():
+        assert len(graph.best_path(scenario)) >= 3, scenario.id
+        branching += any(c.next for s in scenario.steps for c in s.choices)
+    assert branching * 2 >= len(content.scenarios)
+
+
+def test_every_choice_explains_and_cites(content: Content) -> None:
+    for scenario in content.scenarios.values():
+        for step in scenario.steps:
+            for choice in step.choices:
+                assert len(choice.feedback.fi) >= 40, (scenario.id, step.id, choice.id)
+                assert choice.rules, (scenario.id, step.id, choice.id)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\wåäö]+", text.casefold())
+
+
+def test_content_paraphrases_and_never_pastes_the_guideline(content: Content) -> None:
+    source = _words(GUIDELINE.read_text(encoding="utf-8"))
+    shingles = {tuple(source[i : i + SHARED_WORDS]) for i in range(len(source))}
+    models = [content.catalogue, content.course, *content.scenarios.values()]
+    pasted = []
+    for model in models:
+        for loc, text in iter_texts(model):
+            words = _words(text.fi)
+            for i in range(len(words) - SHARED_WORDS + 1):
+                if tuple(words[i : i + SHARED_WORDS]) in shingles:
+                    pasted.append((getattr(model, "id", "guideline"), loc, " ".join(words[i : i + 6])))
+    assert pasted == []

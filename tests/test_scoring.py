@@ -1,0 +1,207 @@
+"""The engine: grading, branching, invalid answers, course results; property-based runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from somequiz import graph
+from somequiz.content import Content
+from somequiz.errors import AnswerError
+from somequiz.loader import load_model
+from somequiz.scenario import Course, Scenario
+from somequiz.scoring import CourseRun, ScenarioRun
+
+MINIMAL = Path(__file__).parent / "fixtures" / "valid" / "minimal.yaml"
+
+
+@pytest.fixture(scope="module")
+def minimal() -> Scenario:
+    scenario, _, problems = load_model(MINIMAL, Scenario)
+    assert scenario is not None, problems
+    return scenario
+
+
+def _course(*scenario_ids: str, **settings_: object) -> Course:
+    return Course.model_validate(
+        {
+            "schema_version": 1,
+            "id": "testi",
+            "title": "Testi",
+            "description": "Testikurssi",
+            "scenarios": list(scenario_ids),
+            **settings_,
+        }
+    )
+
+
+def test_best_path_scores_full(minimal: Scenario) -> None:
+    run = ScenarioRun(minimal)
+    first = run.answer("eka", ["hyva"])
+    assert (first.points, first.severity, first.next_step) == (10, "best", "toka")
+    last = run.answer("toka", ["oikea", "toinen-oikea"])
+    assert (last.points, last.severity, last.missed) == (6, "best", ())
+    assert last.ending is not None and last.ending.id == "loppu"
+    assert run.finished
+    result = run.result()
+    assert (result.points, result.max_points, result.scaled) == (16, 16, 1.0)
+    assert result.rules_to_review == ()
+
+
+def test_harmful_choice_branches_to_consequence(minimal: Scenario) -> None:
+    run = ScenarioRun(minimal)
+    feedback = run.answer("eka", ["huono"])
+    assert (feedback.severity, feedback.next_step) == ("harmful", "seuraus")
+    assert feedback.rules == ("media-esimiehelle", "oma-vastuualue")
+    run.answer("seuraus", ["soita"])
+    assert run.current is not None and run.current.id == "toka"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "points", "severity", "missed"),
+    [
+        (["oikea"], 4, "acceptable", ("toinen-oikea",)),
+        (["oikea", "vaara"], 1, "risky", ("toinen-oikea",)),
+        (["vaara"], 0, "risky", ("oikea", "toinen-oikea")),
+        (["oikea", "toinen-oikea", "vaara"], 3, "risky", ()),
+    ],
+)
+def test_multi_select_partial_credit(
+    minimal: Scenario, chosen: list[str], points: int, severity: str, missed: tuple[str, ...]
+) -> None:
+    run = ScenarioRun(minimal)
+    run.answer("eka", ["hyva"])
+    feedback = run.answer("toka", chosen)
+    assert (feedback.points, feedback.severity) == (points, severity)
+    assert tuple(c.id for c in feedback.missed) == missed
+
+
+@pytest.mark.parametrize(
+    ("step", "chosen", "message"),
+    [
+        ("toka", ["oikea"], "Vastaus ei koske nykyistä kohtaa."),
+        ("eka", [], "Valitse vähintään yksi vaihtoehto."),
+        ("eka", ["ei-ole"], "Tuntematon vaihtoehto."),
+        ("eka", ["hyva", "huono"], "Valitse yksi vaihtoehto."),
+    ],
+)
+def test_invalid_answers_change_nothing(
+    minimal: Scenario, step: str, chosen: list[str], message: str
+) -> None:
+    run = ScenarioRun(minimal)
+    with pytest.raises(AnswerError, match=message):
+        run.answer(step, chosen)
+    assert run.current is not None and run.current.id == "eka"
+    assert run.feedback == []
+
+
+def test_second_answer_to_a_step_is_refused(minimal: Scenario) -> None:
+    run = ScenarioRun(minimal)
+    run.answer("eka", ["hyva"])
+    with pytest.raises(AnswerError, match="Tähän kohtaan on jo vastattu."):
+        run.answer("eka", ["huono"])
+    run.answer("toka", ["oikea"])
+    with pytest.raises(AnswerError, match="Skenaario on jo päättynyt."):
+        run.answer("toka", ["oikea"])
+
+
+def test_replay_rebuilds_the_same_state(minimal: Scenario) -> None:
+    run = ScenarioRun(minimal)
+    run.answer("eka", ["huono"])
+    run.answer("seuraus", ["vaikene"])
+    again = ScenarioRun.replay(minimal, run.answers)
+    assert again.current == run.current
+    assert again.feedback == run.feedback
+
+
+def test_course_result_passes_and_fails(minimal: Scenario) -> None:
+    course = CourseRun(_course("minimal"), {"minimal": minimal})
+    run = course.start("minimal")
+    run.answer("eka", ["hyva"])
+    run.answer("toka", ["oikea", "toinen-oikea"])
+    result = course.result()
+    assert result.passed and result.scaled == 1.0
+    assert result.theme_scores == {"media": 1.0}
+
+    course = CourseRun(_course("minimal"), {"minimal": minimal})
+    course.start("minimal").answer("eka", ["huono"])
+    result = course.result()
+    assert not result.passed
+    assert result.reasons == (
+        "Kaikkia skenaarioita ei ole suoritettu.",
+        "Pisteet jäivät alle läpäisyrajan 80 %.",
+    )
+
+
+def test_harmful_choice_in_must_pass_theme_fails_despite_score(minimal: Scenario) -> None:
+    course = CourseRun(
+        _course("minimal", pass_percent=10, must_pass_themes=["media"]), {"minimal": minimal}
+    )
+    run = course.start("minimal")
+    run.answer("eka", ["huono"])
+    run.answer("seuraus", ["soita"])
+    run.answer("toka", ["oikea", "toinen-oikea"])
+    result = course.result()
+    assert result.scaled > 0.1
+    assert not result.passed
+    assert result.reasons == ("Vakava virhe skenaariossa ”Pienin kelvollinen skenaario”.",)
+    assert course.can_retry("minimal")
+
+
+def test_retries_are_limited(minimal: Scenario) -> None:
+    course = CourseRun(_course("minimal", max_attempts=2), {"minimal": minimal})
+    for _ in range(2):
+        course.start("minimal").answer("eka", ["huono"])
+    with pytest.raises(AnswerError, match="yrityskerrat on käytetty"):
+        course.start("minimal")
+    with pytest.raises(AnswerError, match="ei kuulu kurssiin"):
+        course.start("muu")
+
+
+def _walk(scenario: Scenario, data: st.DataObject) -> ScenarioRun:
+    run = ScenarioRun(scenario)
+    while run.current is not None:
+        step = run.current
+        ids = [c.id for c in step.choices]
+        if step.kind == "multi":
+            chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
+        else:
+            chosen = [data.draw(st.sampled_from(ids))]
+        run.answer(step.id, chosen)
+        assert len(run.feedback) <= len(scenario.steps)
+    return run
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_valid_answers_reach_an_ending_within_bounds(content: Content, data: st.DataObject) -> None:
+    scenario = data.draw(st.sampled_from(sorted(content.scenarios.values(), key=lambda s: s.id)))
+    run = _walk(scenario, data)
+    assert run.ending is not None
+    result = run.result()
+    assert 0 <= result.points <= result.max_points == graph.max_points(scenario)
+    assert 0.0 <= result.scaled <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    step_id=st.text(max_size=12),
+    chosen=st.lists(st.text(max_size=12), max_size=4),
+)
+def test_invalid_answers_never_change_state(
+    content: Content, data: st.DataObject, step_id: str, chosen: list[str]
+) -> None:
+    scenario = data.draw(st.sampled_from(sorted(content.scenarios.values(), key=lambda s: s.id)))
+    run = ScenarioRun(scenario)
+    assert run.current is not None
+    valid = {c.id for c in run.current.choices}
+    if step_id == run.current.id and chosen and set(chosen) <= valid:
+        return  # that one is a valid answer
+    before = (run.current, list(run.feedback))
+    with pytest.raises(AnswerError):
+        run.answer(step_id, chosen)
+    assert (run.current, run.feedback) == before
