@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated settings, the shipped content, and databases (SQLite and PostgreSQL)."""
+"""Shared fixtures: isolated settings, shipped content, SQLite and PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from somequiz.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PG_URL = os.environ.get(
-    "SOMEQUIZ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("SOMEQUIZ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(autouse=True)

@@ -68,5 +68,6 @@ def test_content_paraphrases_and_never_pastes_the_guideline(content: Content) ->
             words = _words(text.fi)
             for i in range(len(words) - SHARED_WORDS + 1):
                 if tuple(words[i : i + SHARED_WORDS]) in shingles:
-                    pasted.append((getattr(model, "id", "guideline"), loc, " ".join(words[i : i + 6])))
+                    where = getattr(model, "id", "guideline")
+                    pasted.append((where, loc, " ".join(words[i : i + SHARED_WORDS])))
     assert pasted == []
