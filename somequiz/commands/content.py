@@ -11,6 +11,7 @@ from somequiz.config import settings
 from somequiz.content import Content, check_paths, load_content
 from somequiz.coverage import coverage as coverage_of
 from somequiz.coverage import render as render_coverage
+from somequiz.diff import diff
 from somequiz.errors import ContentError
 from somequiz.preview import preview as render_preview
 from somequiz.schema import schema_files
@@ -80,4 +81,20 @@ def schema(check: bool) -> None:
         sys.exit(1)
 
 
-COMMANDS = [validate, coverage, preview, schema]
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new", default=".")
+def diff_command(old: str, new: str) -> None:
+    """Näytä muutokset kahden version välillä (kansiot tai git-versiot)."""
+    new_spec = str(settings().scenarios) if new == "." else new
+    changes = diff(old, new_spec)
+    for change in changes:
+        click.echo(str(change))
+    material = sum(c.kind == "material" for c in changes)
+    click.echo(
+        f"{material} olennaista muutosta, {len(changes) - material} sanamuodon muutosta.", err=True
+    )
+
+
+COMMANDS = [validate, coverage, preview, schema, diff_command]
