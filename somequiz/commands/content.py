@@ -14,6 +14,7 @@ from somequiz.coverage import render as render_coverage
 from somequiz.diff import diff
 from somequiz.errors import ContentError
 from somequiz.preview import preview as render_preview
+from somequiz.review import write_review_sheet
 from somequiz.schema import schema_files
 from somequiz.text import LANGS, Lang
 
@@ -81,7 +82,6 @@ def schema(check: bool) -> None:
         sys.exit(1)
 
 
-
 @click.command("diff")
 @click.argument("old")
 @click.argument("new", default=".")
@@ -97,4 +97,12 @@ def diff_command(old: str, new: str) -> None:
     )
 
 
-COMMANDS = [validate, coverage, preview, schema, diff_command]
+@click.command("review-sheet")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def review_sheet(output: Path) -> None:
+    """Kirjoita tarkastusmoniste (HTML tai PDF) kaikista skenaarioista."""
+    write_review_sheet(output)
+    click.echo(f"Kirjoitettu {output}")
+
+
+COMMANDS = [validate, coverage, preview, schema, diff_command, review_sheet]
