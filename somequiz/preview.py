@@ -47,9 +47,8 @@ def preview(content: Content, scenario: Scenario, lang: Lang = "fi") -> str:
             for rule_id in choice.rules:
                 found = content.catalogue.rule(rule_id)
                 heading = found[0].heading.get(lang) if found else "?"
-                out += _wrap(
-                    found[1].text if found else None, lang, f"      § {heading} / {rule_id}: "
-                )
+                out.append(f"      § {heading} / {rule_id}")
+                out += _wrap(found[1].text if found else None, lang, "        ")
     for ending in scenario.endings:
         out += ["", f"[loppu] {ending.id}: {ending.title.get(lang)}"]
         out += _wrap(ending.text, lang, "  ")
