@@ -16,8 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 system-packages:
-	@(command -v chromium && command -v pdftotext) >/dev/null 2>&1 \
-	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium poppler-utils)
+	@(command -v chromium && command -v pdftotext && command -v dot) >/dev/null 2>&1 \
+	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium poppler-utils graphviz)
 
 run: $(VENV)/.installed
 	$(VENV)/bin/somequiz serve --host $(HOST) --port $(PORT)

@@ -1,0 +1,93 @@
+"""Trainer studio views: the step graph, validation findings and rule coverage as tables."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import graphviz
+import pandas as pd
+
+from somequiz.content import Content, check_folder
+from somequiz.coverage import coverage
+from somequiz.errors import ConfigError
+from somequiz.preview import SEVERITY_FI
+from somequiz.scenario import Scenario
+from somequiz.text import Lang
+
+# Fill colours with dark text: each pair passes WCAG AA contrast.
+SEVERITY_COLOURS = {
+    "best": "#cdebd3",
+    "acceptable": "#e6f0c2",
+    "risky": "#fbe0b3",
+    "harmful": "#f6c4c4",
+}
+_LABEL_WIDTH = 38
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL_WIDTH else text[: _LABEL_WIDTH - 1] + "…"
+
+
+def scenario_graph(scenario: Scenario, lang: Lang = "fi") -> graphviz.Digraph:
+    """Steps as boxes, choices as severity-coloured nodes, branches as edges."""
+    dot = graphviz.Digraph(graph_attr={"rankdir": "LR", "fontname": "sans-serif"})
+    dot.attr("node", fontname="sans-serif", fontsize="11")
+    for step in scenario.steps:
+        dot.node(f"s_{step.id}", f"{step.id}\n{_short(step.prompt.get(lang))}", shape="box")
+        for choice in step.choices:
+            node = f"c_{step.id}_{choice.id}"
+            grade = f"{SEVERITY_FI[choice.severity]}, {choice.points} p."
+            label = f"{_short(choice.text.get(lang))}\n{grade}"
+            dot.node(
+                node,
+                label,
+                shape="note",
+                style="filled",
+                fillcolor=SEVERITY_COLOURS[choice.severity],
+            )
+            dot.edge(f"s_{step.id}", node)
+            target = scenario.next_after(step, choice if step.kind == "single" else None)
+            if target is not None:
+                prefix = "s" if scenario.step(target) else "e"
+                dot.edge(node, f"{prefix}_{target}", style="bold" if choice.next else "solid")
+    for ending in scenario.endings:
+        dot.node(f"e_{ending.id}", ending.title.get(lang), shape="doubleoctagon")
+    return dot
+
+
+def scenario_graph_svg(scenario: Scenario, lang: Lang = "fi") -> str:
+    """The step graph as SVG text (needs Graphviz's ``dot``)."""
+    if shutil.which("dot") is None:
+        raise ConfigError(
+            "Kaavio tarvitsee Graphvizin: asenna se komennolla 'apt-get install graphviz'."
+        )
+    return str(scenario_graph(scenario, lang).pipe(format="svg", encoding="utf-8"))
+
+
+def problems_frame(folder: Path) -> pd.DataFrame:
+    """Every validation finding of ``folder`` as a table with file and line."""
+    _, problems = check_folder(folder)
+    rows = [
+        {
+            "tiedosto": p.path.name,
+            "rivi": p.line,
+            "sarake": p.column,
+            "taso": "virhe" if p.level == "error" else "varoitus",
+            "viesti": p.message,
+        }
+        for p in problems
+    ]
+    return pd.DataFrame(rows, columns=["tiedosto", "rivi", "sarake", "taso", "viesti"])
+
+
+def coverage_frame(content: Content) -> pd.DataFrame:
+    """Rules × scenarios citation counts, uncovered rules first."""
+    cov = coverage(content)
+    frame = pd.DataFrame(
+        [[cov.counts.get((r, s), 0) for s in cov.scenario_ids] for r in cov.rule_ids],
+        index=pd.Index(cov.rule_ids, name="sääntö"),
+        columns=cov.scenario_ids,
+    )
+    frame["yhteensä"] = frame.sum(axis=1)
+    return frame.sort_values("yhteensä", kind="stable")
