@@ -71,3 +71,11 @@ def test_content_paraphrases_and_never_pastes_the_guideline(content: Content) ->
                     where = getattr(model, "id", "guideline")
                     pasted.append((where, loc, " ".join(words[i : i + SHARED_WORDS])))
     assert pasted == []
+
+
+def test_everything_is_translated_to_english(content: Content) -> None:
+    models = [content.catalogue, content.course, *content.scenarios.values()]
+    for model in models:
+        assert "en" in model.languages, getattr(model, "id", "guideline")
+        missing = [loc for loc, text in iter_texts(model) if not text.has("en")]
+        assert missing == [], getattr(model, "id", "guideline")
