@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     db_url: str = ""
     secret_key: str = ""
     xapi_homepage: str = "https://www.hameenkyro.fi"
+    retention_years: int = 0  # 0 keeps answers until ``somequiz db retention`` is run with --years
+    lrs_user: str = ""
+    lrs_password: str = ""
 
     def database_url(self) -> str:
         """The configured database URL, by default a SQLite file under ``results``."""

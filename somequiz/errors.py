@@ -24,3 +24,15 @@ class StoreError(SomequizError):
 
 class ConfigError(SomequizError):
     """A setting is missing or has an invalid value."""
+
+
+class RosterError(SomequizError):
+    """A roster file cannot be imported; ``problems`` lists every bad row."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or []
+        super().__init__("\n".join([message, *self.problems]) if self.problems else message)
+
+
+class ExportError(SomequizError):
+    """An export or a transfer to a Learning Record Store failed."""

@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, Executable, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -198,16 +200,30 @@ def load_secret(results: Path) -> bytes:
     if configured:
         return configured.encode("utf-8")
     path = results / "secret.key"
+    if path.exists():
+        return _read_key(path)
+    # Written to a private temporary file and linked into place, so a process starting at the
+    # same moment never reads a half-written key: it finds either no file or the whole key.
     try:
         results.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
+        fd, temporary = tempfile.mkstemp(dir=results, prefix=".secret-")
+        with os.fdopen(fd, "wb") as handle:  # mkstemp creates the file 0600
+            handle.write(secrets.token_hex(32).encode("ascii"))
+        try:
+            path.hardlink_to(temporary)
+        except FileExistsError:
+            pass  # another process won; use its key
+        finally:
+            Path(temporary).unlink()
     except OSError as exc:
         raise StoreError(f"Avainta ei voi luoda kansioon {results}: {exc.strerror}.") from exc
-    key = secrets.token_hex(32).encode("ascii")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    key = path.read_bytes().strip()
+    if not key:
+        raise StoreError(f"Avaintiedosto {path} on tyhjä. Palauta se varmuuskopiosta.")
     return key
 
 
@@ -232,15 +248,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (safe to run from several processes)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``, the newest by default (safe from several processes)."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 class Store:

@@ -1,0 +1,264 @@
+"""Administrator and HR commands: database, demo data, roster, verify, erase, export, report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from somequiz.config import settings
+from somequiz.content import Content, load_content
+from somequiz.errors import ConfigError, ExportError
+from somequiz.store import Store
+
+
+@contextmanager
+def _store() -> Iterator[Store]:
+    store = Store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _content() -> Content:
+    return load_content(settings().scenarios)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ConfigError(f"”{value}” ei ole päivämäärä. Kirjoita muodossa p.k.vvvv, esim. 1.3.2025.")
+
+
+@click.group()
+def db() -> None:
+    """Tietokannan hallinta."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Päivitä tietokannan rakenne uusimpaan versioon."""
+    from somequiz.store import current_revision
+
+    with _store() as store:
+        revision = current_revision(store.engine)
+        click.echo(f"Tietokanta on ajan tasalla (versio {revision}): {store.engine.url!r}")
+
+
+@db.command("retention")
+@click.option(
+    "--years",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Poista tätä vanhemmat vastaukset (oletus: SOMEQUIZ_RETENTION_YEARS).",
+)
+def db_retention(years: int | None) -> None:
+    """Poista säilytysaikaa vanhemmat vastaukset; suoritukset ja todistukset säilyvät."""
+    chosen = years or settings().retention_years
+    if chosen < 1:
+        raise ConfigError(
+            "Säilytysaikaa ei ole asetettu. Anna --years N tai aseta SOMEQUIZ_RETENTION_YEARS."
+        )
+    with _store() as store:
+        deleted = store.apply_retention(chosen)
+    click.echo(f"Poistettu {deleted} yli {chosen} vuotta vanhaa vastausta.")
+
+
+@click.command("demo-data")
+@click.option("--learners", type=click.IntRange(min=1, max=1_000_000), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def demo_data(learners: int, seed: int) -> None:
+    """Täytä tietokanta keksityillä mutta kelvollisilla suorituksilla (demoja ja testejä varten)."""
+    from somequiz.demo import generate
+
+    with _store() as store:
+        summary = generate(store, _content(), learners=learners, seed=seed)
+    click.echo(
+        f"Luotu {summary.learners} oppijaa: {summary.completed} suoritusta "
+        f"({summary.passed} hyväksyttyä), {summary.in_progress} kesken, "
+        f"{summary.not_started} aloittamatta, {summary.answers} vastausta."
+    )
+
+
+@click.group()
+def roster() -> None:
+    """Henkilöstölista (kuka kurssin suorittaa ja mistä päivästä)."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Poista listalta ne, joita tiedostossa ei ole.")
+def roster_import(file: Path, replace: bool) -> None:
+    """Tuo henkilöstölista CSV- tai XLSX-tiedostosta (kaikki tai ei mitään)."""
+    from somequiz.roster import read_roster
+
+    entries = read_roster(file)
+    with _store() as store:
+        result = store.import_roster(entries, replace=replace)
+    click.echo(
+        f"Tuotu {len(entries)} riviä: {result.added} uutta, {result.updated} päivitetty, "
+        f"{result.removed} poistettu."
+    )
+
+
+@click.command()
+@click.option("--certificate", "code", default=None, help="Tarkista tämä todistuskoodi.")
+def verify(code: str | None) -> None:
+    """Tarkista suoritusten allekirjoitukset ja listaa muutetut rivit."""
+    with _store() as store:
+        if code is not None:
+            check = store.verify_certificate(code)
+            if not check.found:
+                click.echo(f"Todistusta {check.code} ei löydy.", err=True)
+                sys.exit(1)
+            when = check.completed_at.date() if check.completed_at else None
+            day = f"{when.day}.{when.month}.{when.year}" if when else "?"
+            who = check.name or "(tiedot poistettu)"
+            if not check.valid:
+                click.echo(f"Todistus {check.code} on MUUTETTU: sitä ei voi hyväksyä.", err=True)
+                sys.exit(1)
+            verdict = "hyväksytty" if check.passed else "ei hyväksytty"
+            click.echo(f"Todistus {check.code} on aito: {who}, {day}, {verdict}.")
+            return
+        report = store.verify()
+    for row in report.altered:
+        click.echo(
+            f"Suoritus {row.completion_id} (yritys {row.attempt_id}, todistus "
+            f"{row.certificate_code}): {row.reason}"
+        )
+    if report.altered:
+        click.echo(
+            f"{len(report.altered)} / {report.checked} suoritusta on muutettu. Palauta ne "
+            "varmuuskopiosta ja selvitä, kenellä on ollut pääsy tietokantaan.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"Kaikki {report.checked} suoritusta ovat muuttumattomia.")
+
+
+@click.command()
+@click.option("--learner", "ref", required=True, help="Henkilönumero tai #sisäinen-tunniste.")
+@click.option("--yes", is_flag=True, help="Älä kysy vahvistusta.")
+def erase(ref: str, yes: bool) -> None:
+    """Poista oppijan henkilötiedot ja vastaukset (tietosuoja); tilastot säilyvät nimettöminä."""
+    with _store() as store:
+        learner = store.find_learner(ref)
+        if learner is None:
+            raise ConfigError(f"Oppijaa {ref} ei löydy (tai hänen tietonsa on jo poistettu).")
+        if not yes:
+            click.confirm(
+                f"Poistetaanko oppijan {learner.name} ({ref}) tiedot pysyvästi?", abort=True
+            )
+        done = store.erase_learner(learner.id)
+    click.echo(
+        f"Poistettu: henkilötiedot, {done.answers_deleted} vastausta ja {done.flags_deleted} "
+        f"huomautusta. {done.completions_kept} suoritusta säilyy nimettömänä."
+    )
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv", "xapi"]), default="xlsx", show_default=True
+)
+@click.option("--since", default=None, help="Vain tästä päivästä (p.k.vvvv) alkaen.")
+@click.option("--unit", default=None, help="Vain tämä yksikkö.")
+@click.option(
+    "--sheet",
+    type=click.Choice(["completions", "overdue", "themes", "items"]),
+    default="completions",
+    show_default=True,
+    help="CSV: mikä taulukko kirjoitetaan.",
+)
+@click.option(
+    "--pseudonymous", is_flag=True, help="xAPI: oppijat tunnisteella, ei henkilönumerolla."
+)
+@click.option(
+    "--lrs", default=None, help="xAPI: lähetä oppimistietovarastoon (LRS) tähän osoitteeseen."
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
+def export(
+    fmt: str,
+    since: str | None,
+    unit: str | None,
+    sheet: str,
+    pseudonymous: bool,
+    lrs: str | None,
+    output: Path | None,
+) -> None:
+    """Vie suoritukset Exceliin, CSV:ksi tai xAPI-lausekkeiksi."""
+    from somequiz import export as exporting
+
+    day = _parse_date(since)
+    content = _content()
+    with _store() as store:
+        if fmt == "xapi":
+            _export_xapi(store, content, day, unit, pseudonymous, lrs, output)
+            return
+        tables = exporting.build(store, content, exporting.Filters(day, unit))
+    target = output or settings().results / f"suoritukset.{fmt}"
+    try:
+        if fmt == "xlsx":
+            exporting.write_xlsx(tables, target)
+        else:
+            exporting.write_csv(tables[sheet], target)  # type: ignore[index]
+    except OSError as exc:
+        raise ExportError(f"Tiedostoa {target} ei voi kirjoittaa: {exc.strerror}.") from exc
+    click.echo(f"Kirjoitettu {target}")
+
+
+def _export_xapi(
+    store: Store,
+    content: Content,
+    day: date | None,
+    unit: str | None,
+    pseudonymous: bool,
+    lrs: str | None,
+    output: Path | None,
+) -> None:
+    import pandas as pd
+
+    from somequiz import xapi
+
+    since = pd.Timestamp(datetime.combine(day, datetime.min.time(), UTC)) if day else None
+    items = list(xapi.statements(store, content, since=since, unit=unit, pseudonymous=pseudonymous))
+    if lrs:
+        user, password = settings().lrs_user, settings().lrs_password
+        if not user:
+            raise ConfigError("Aseta LRS-tunnukset: SOMEQUIZ_LRS_USER ja SOMEQUIZ_LRS_PASSWORD.")
+        result = xapi.send(items, lrs, auth=(user, password))
+        click.echo(f"Lähetetty {result.sent} lauseketta; {result.already_there} oli jo perillä.")
+        if output is None:
+            return
+    if output is None or str(output) == "-":
+        xapi.write_jsonl(items, sys.stdout)
+        return
+    try:
+        with output.open("w", encoding="utf-8") as handle:
+            xapi.write_jsonl(items, handle)
+    except OSError as exc:
+        raise ExportError(f"Tiedostoa {output} ei voi kirjoittaa: {exc.strerror}.") from exc
+    click.echo(f"Kirjoitettu {len(items)} lauseketta tiedostoon {output}", err=True)
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def report(output: Path) -> None:
+    """Kirjoita HR-raportti (dashboard ilman koodia) HTML-tiedostoksi sähköpostia varten."""
+    from somequiz.dashboard import render_report
+
+    render_report(output, env=dict(os.environ))
+    click.echo(f"Kirjoitettu {output}")
+
+
+COMMANDS = [db, demo_data, roster, verify, erase, export, report]

@@ -1,0 +1,121 @@
+"""Helpers shared by the records tests: course runs through the engine, and writer processes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from somequiz import graph
+from somequiz.config import settings
+from somequiz.content import Content
+from somequiz.hashing import course_hash, model_hash
+from somequiz.scoring import CourseResult, CourseRun
+from somequiz.store import Attempt, Completion, Store
+
+
+def run_course(
+    store: Store,
+    content: Content,
+    *,
+    name: str = "Testi Oppija",
+    employee_number: str | None = "E100",
+    unit: str | None = "Kotihoito",
+    best: bool = True,
+    at: datetime | None = None,
+    chash: str | None = None,
+) -> tuple[Attempt, Completion]:
+    """A learner takes the whole course (best or worst choices) and completes it."""
+    learner = store.learner(name=name, employee_number=employee_number, unit=unit)
+    attempt = store.start_attempt(
+        learner.id,
+        content.course.id,
+        content.course.version,
+        chash or course_hash(content),
+        at=at,
+    )
+    run = CourseRun(content.course, content.scenarios)
+    for sid in content.course.scenarios:
+        scenario = content.scenarios[sid]
+        srun = run.start(sid)
+        while srun.current is not None:
+            step = srun.current
+            chosen = (
+                graph.best_selection(step)
+                if best
+                else (min(step.choices, key=lambda c: c.points).id,)
+            )
+            feedback = srun.answer(step.id, chosen)
+            store.record_answer(
+                answer_id=str(uuid.uuid4()),
+                attempt_id=attempt.id,
+                scenario_id=sid,
+                scenario_version=scenario.version,
+                scenario_hash=model_hash(scenario),
+                scenario_try=1,
+                step_id=step.id,
+                chosen=feedback.chosen,
+                points=feedback.points,
+                max_points=feedback.max_points,
+                severity=feedback.severity,
+                at=at,
+            )
+    completion = store.record_completion(attempt.id, run.result(content.catalogue), at=at)
+    return attempt, completion
+
+
+def write_completions(url: str, worker: int, count: int, result: CourseResult) -> tuple[int, int]:
+    """A writer process: one learner starts and completes ``count`` attempts; (done, errors)."""
+    store = Store(url, migrate=False)
+    done = errors = 0
+    try:
+        learner = store.learner(name=f"Kirjoittaja {worker}", employee_number=f"W{worker}")
+        for _ in range(count):
+            try:
+                attempt = store.start_attempt(learner.id, "some-perehdytys", 1, "0" * 16)
+                store.record_completion(attempt.id, result)
+                done += 1
+            except Exception:
+                errors += 1
+    finally:
+        store.close()
+    return done, errors
+
+
+@contextmanager
+def shared_database(kind: str, folder: Path, pg_server: str | None) -> Iterator[Store]:
+    """A store for a whole module: filled once, read by many tests (writes are slow under load).
+
+    Its key and results folder are set here, before the per-test settings exist.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOMEQUIZ_RESULTS", str(folder / "results"))
+        patch.setenv("SOMEQUIZ_SECRET_KEY", "shared-test-key")
+        settings.cache_clear()
+        if kind == "sqlite":
+            url = f"sqlite:///{folder / 'shared.db'}"
+            admin = None
+        else:
+            assert pg_server is not None
+            name = f"somequiz_shared_{uuid.uuid4().hex[:12]}"
+            admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+        store = Store(url)
+        _ = store.secret
+    settings.cache_clear()
+    try:
+        yield store
+    finally:
+        store.close()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

@@ -1,0 +1,161 @@
+"""Exports: XLSX and CSV read back with pandas, Finnish headers and dates, hostile cells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from records_helpers import run_course, shared_database
+
+from somequiz import graph
+from somequiz.content import Content
+from somequiz.errors import ConfigError
+from somequiz.export import (
+    SHEETS,
+    SMALL_GROUP_NOTE,
+    Filters,
+    build,
+    neutralise,
+    write_csv,
+    write_xlsx,
+)
+from somequiz.store import RosterEntry, Store
+
+TODAY = date(2026, 3, 1)
+AT = datetime(2026, 2, 3, 10, tzinfo=UTC)
+HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "+SUM(A1:A9)",
+    "-2+3",
+    "@SUM(1)",
+    "\tTabulaattori",
+    "\rRivinvaihto",
+    "<script>alert(1)</script>",
+    'Åsa "Lainaus"; Öberg',
+]
+
+
+def fill(store: Store, content: Content) -> Store:
+    """Eight hostile names in a hostile unit, six ordinary people in Kotihoito."""
+    for n, name in enumerate(HOSTILE):
+        run_course(store, content, name=name, employee_number=f"H{n}", unit="=Yksikkö", at=AT)
+    for n in range(6):
+        run_course(store, content, name=f"Oppija {n}", employee_number=f"K{n}", best=n < 3, at=AT)
+    store.import_roster(
+        [RosterEntry("M1", "-Myöhässä", "Kotihoito", date(2025, 1, 1), "@m@example.fi")]
+    )
+    return store
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def filled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, content: Content
+) -> Iterator[Store]:
+    """The same filled database for every read-only test of the module."""
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    folder = tmp_path_factory.mktemp("export")
+    with shared_database(request.param, folder, server) as store:
+        yield fill(store, content)
+
+
+def test_neutralise() -> None:
+    assert [neutralise(v) for v in ("=1", "+1", "-1", "@a", "\t", "\r", "a=1", "", 5)] == [
+        "'=1",
+        "'+1",
+        "'-1",
+        "'@a",
+        "'\t",
+        "'\r",
+        "a=1",
+        "",
+        5,
+    ]
+
+
+def test_xlsx_reads_back_with_finnish_sheets_and_no_formulas(
+    filled: Store, content: Content, tmp_path: Path
+) -> None:
+    tables = build(filled, content, Filters(), TODAY)
+    path = tmp_path / "suoritukset.xlsx"
+    write_xlsx(tables, path)
+    back = pd.read_excel(path, sheet_name=None)
+    assert list(back) == [SHEETS[k] for k in ("completions", "overdue", "themes", "items")]
+    completions = back["Suoritukset"]
+    assert list(completions.columns) == list(tables["completions"].columns)
+    assert len(completions) == 15  # one row per employee
+    names = set(completions["Nimi"])
+    for hostile in HOSTILE:
+        expected = "'" + hostile if hostile[0] in "=+-@\t\r" else hostile
+        assert expected.replace("\r", "\n") in names  # XML stores a lone CR as LF
+    assert "'-Myöhässä" in set(back["Myöhässä"]["Nimi"])
+    assert set(back["Myöhässä"]["Sähköposti"].dropna()) == {"'@m@example.fi"}
+    first = completions.set_index("Henkilönumero").loc["K0"]
+    assert first["Suorituspäivä"] == pd.Timestamp(2026, 2, 3)
+    assert first["Hyväksytty"] == "kyllä" and first["Tila"] == "Suoritettu"
+    assert first["Tulos %"] == 100.0
+    workbook = openpyxl.load_workbook(path)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
+                if cell.is_date:
+                    assert cell.number_format == "d.m.yyyy"
+
+
+def test_csv_as_finnish_excel_opens_it(filled: Store, content: Content, tmp_path: Path) -> None:
+    tables = build(filled, content, Filters(), TODAY)
+    path = tmp_path / "suoritukset.csv"
+    write_csv(tables["completions"], path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw[3:].decode("utf-8").splitlines()[0]
+    assert header.startswith("Henkilönumero;Nimi;Yksikkö;Aloituspäivä;Tila;")
+    back = pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    row = back.set_index("Henkilönumero").loc["K0"]
+    assert row["Suorituspäivä"] == "3.2.2026"
+    assert row["Tulos %"] == "100,0"
+    late = back.set_index("Henkilönumero").loc["M1"]
+    assert late["Aloituspäivä"] == "1.1.2025" and late["Tila"] == "Myöhässä"
+    assert "'=cmd|' /C calc'!A0" in set(back["Nimi"])
+    assert set(back["Yksikkö"]) == {"'=Yksikkö", "Kotihoito"}
+    assert len(back) == len(tables["completions"])
+
+
+def test_item_analysis_figures(filled: Store, content: Content) -> None:
+    items = build(filled, content, Filters(unit="Kotihoito"), TODAY)["items"]
+    scenario = content.course_scenarios()[0]
+    first_step = scenario.steps[0]
+    row = items[items["Vaihe"] == first_step.id].iloc[0]
+    assert row["Vastauksia"] == 6
+    best = graph.best_selection(first_step)[0]
+    worst = min(first_step.choices, key=lambda c: c.points)
+    assert worst.id != best
+    assert row["Helppousindeksi"] == 0.5
+    assert row["Erottelukyky"] > 0.9
+    assert str(row["Yleisin ei-paras valinta"]).startswith(worst.id + ":")
+    assert row["Valinnan osuus %"] == 50.0
+
+
+def test_small_unit_shows_no_answer_level_figures(store: Store, content: Content) -> None:
+    store.import_roster([RosterEntry("S1", "Yksin", "Pieni", date(2026, 1, 1))])
+    run_course(store, content, name="Yksin", employee_number="S1", unit="Pieni", at=AT)
+    tables = build(store, content, Filters(unit="Pieni"), TODAY)
+    items = tables["items"]
+    assert len(items) == 1 and items.loc[0, "Huomautus"] == SMALL_GROUP_NOTE
+    themes = tables["themes"].set_index("Yksikkö")
+    assert pd.isna(themes.loc["Pieni", "Hyväksyttyjä %"])
+    assert themes.loc["Pieni", "Huomautus"] == SMALL_GROUP_NOTE
+    assert len(tables["completions"]) == 1
+
+
+def test_since_and_unknown_unit(filled: Store, content: Content) -> None:
+    assert build(filled, content, Filters(since=date(2026, 2, 4)), TODAY)["completions"].empty
+    assert len(build(filled, content, Filters(since=date(2026, 2, 3)), TODAY)["completions"]) == 14
+    with pytest.raises(ConfigError, match="Yksikköä ”Ei ole” ei ole"):
+        build(filled, content, Filters(unit="Ei ole"), TODAY)

@@ -1,0 +1,67 @@
+"""Migrations: from an empty database to the newest, and from the previous revision with data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import column, insert, inspect, table
+
+from somequiz.store import Store, current_revision, make_engine, upgrade
+
+
+def test_from_empty_database_to_newest(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    upgrade(engine)  # a second run changes nothing
+    assert current_revision(engine) == "0002"
+    names = set(inspect(engine).get_table_names())
+    assert {
+        "learners",
+        "attempts",
+        "answers",
+        "completions",
+        "flags",
+        "roster",
+        "erasures",
+    } <= names
+    indexes = {i["name"] for i in inspect(engine).get_indexes("answers")}
+    assert "ix_answers_answered_at" in indexes
+    engine.dispose()
+
+
+def test_from_previous_revision_keeps_data(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    assert "roster" not in inspect(engine).get_table_names()
+    learners = table(
+        "learners",
+        column("id"),
+        column("learner_key"),
+        column("name"),
+        column("employee_number"),
+        column("unit"),
+        column("email"),
+        column("created_at"),
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            insert(learners).values(
+                id=1,
+                learner_key="emp:E1",
+                name="Ennen Päivitystä",
+                employee_number="E1",
+                unit="Kotihoito",
+                email=None,
+                created_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    store = Store(db_url)  # migrates on start
+    try:
+        assert current_revision(store.engine) == "0002"
+        found = store.find_learner("E1")
+        assert found is not None and found.name == "Ennen Päivitystä"
+        assert store.roster_frame().empty
+    finally:
+        store.close()

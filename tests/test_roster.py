@@ -1,0 +1,137 @@
+"""Roster files (CSV and XLSX) with per-row errors, and each employee's course status."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from records_helpers import run_course
+
+from somequiz.content import Content
+from somequiz.errors import RosterError
+from somequiz.hashing import course_hash
+from somequiz.roster import StatusRules, add_months, read_roster, status_frame
+from somequiz.store import RosterEntry, Store
+
+ROSTER = Path(__file__).resolve().parent / "fixtures" / "roster"
+INVALID = ROSTER / "invalid"
+
+
+def test_valid_csv_with_bom_semicolons_and_blank_line() -> None:
+    entries = read_roster(ROSTER / "valid.csv")
+    assert [e.employee_number for e in entries] == ["A100", "A101", "A102"]
+    assert entries[0] == RosterEntry(
+        "A100", "Aino Ahonen", "Kotihoito", date(2025, 3, 1), "aino.ahonen@hameenkyro.fi"
+    )
+    assert entries[1].start_date == date(2025, 4, 15) and entries[1].email is None
+    assert entries[1].name.startswith("=")  # stored as given; neutralised on export
+    assert entries[2].name == "Åke Öberg-Ylä"
+
+
+def test_xlsx_with_real_dates_and_numeric_employee_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "henkilosto.xlsx"
+    pd.DataFrame(
+        {
+            "Henkilönumero": [1001, 1002],
+            "Nimi": ["Aino", "Eino"],
+            "Yksikkö": ["Kotihoito", "Hallinto"],
+            "Aloituspäivä": [datetime(2025, 1, 2), "3.2.2025"],
+            "Sähköposti": [None, "eino@example.fi"],
+        }
+    ).to_excel(path, index=False)
+    entries = read_roster(path)
+    assert [(e.employee_number, e.start_date) for e in entries] == [
+        ("1001", date(2025, 1, 2)),
+        ("1002", date(2025, 2, 3)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "bad-date.csv",
+            ["rivi 2, sarake aloituspäivä: ”31.2.2025”", "rivi 3, sarake aloituspäivä"],
+        ),
+        ("missing-name.csv", ["rivi 2, sarake nimi: puuttuu"]),
+        ("duplicate-employee-number.csv", ["rivi 4, sarake henkilönumero: a1 on jo rivillä 2"]),
+        ("missing-unit-column.csv", ["puuttuu sarake: yksikkö"]),
+        ("bad-email.csv", ["rivi 2, sarake sähköposti"]),
+        ("bad-employee-number.csv", ["rivi 2, sarake henkilönumero: ”A 1/2” ei kelpaa"]),
+        ("not-utf8.csv", ["ei ole UTF-8-muodossa"]),
+        ("no-rows.csv", ["ei ole yhtään työntekijää"]),
+        ("broken-workbook.xlsx", ["ei voi lukea"]),
+        ("unsupported-format.ods", ["Tiedostomuotoa .ods ei tueta"]),
+    ],
+)
+def test_bad_files_are_rejected_with_every_problem(name: str, expected: list[str]) -> None:
+    with pytest.raises(RosterError) as caught:
+        read_roster(INVALID / name)
+    message = str(caught.value)
+    for part in expected:
+        assert part in message
+    if caught.value.problems:
+        assert "mitään ei tuotu" in message
+
+
+def test_every_invalid_fixture_is_tested() -> None:
+    tested = {
+        "bad-date.csv",
+        "missing-name.csv",
+        "duplicate-employee-number.csv",
+        "missing-unit-column.csv",
+        "bad-email.csv",
+        "bad-employee-number.csv",
+        "not-utf8.csv",
+        "no-rows.csv",
+        "broken-workbook.xlsx",
+        "unsupported-format.ods",
+    }
+    assert {p.name for p in INVALID.iterdir()} == tested
+
+
+def test_add_months_clamps_to_month_end() -> None:
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert add_months(date(2025, 11, 15), 14) == date(2027, 1, 15)
+
+
+def test_statuses(store: Store, content: Content) -> None:
+    today = date(2026, 3, 1)
+    store.import_roster(
+        [
+            RosterEntry("E1", "Myöhässä Oleva", "Kotihoito", date(2026, 1, 1)),
+            RosterEntry("E2", "Uusi Tulokas", "Kotihoito", date(2026, 2, 20)),
+            RosterEntry("E3", "Vanha Suoritus", "Kotihoito", date(2024, 1, 1)),
+            RosterEntry("E4", "Vanha Sisältö", "Kotihoito", date(2026, 1, 1)),
+            RosterEntry("E5", "Hyvä Suoritus", "Kotihoito", date(2026, 1, 1)),
+            RosterEntry("E6", "Kesken Oleva", "Kotihoito", date(2026, 2, 15)),
+            RosterEntry("E7", "Hylätty Myöhässä", "Kotihoito", date(2025, 12, 1)),
+        ]
+    )
+    recent = datetime(2026, 2, 1, 10, tzinfo=UTC)
+    run_course(store, content, employee_number="E3", at=datetime(2024, 2, 1, tzinfo=UTC))
+    run_course(store, content, employee_number="E4", at=recent, chash="f" * 16)
+    run_course(store, content, employee_number="E5", at=recent)
+    learner = store.learner(name="Kesken Oleva", employee_number="E6", unit="Kotihoito")
+    store.start_attempt(learner.id, content.course.id, 1, course_hash(content))
+    run_course(store, content, employee_number="E7", best=False, at=recent)
+    run_course(store, content, employee_number="X9", name="Ei Listalla", at=recent)
+    rules = StatusRules.of(content.course, course_hash(content))
+    frame = status_frame(store.roster_frame(), store.attempts_frame(), rules, today)
+    status = dict(zip(frame["employee_number"], frame["status"], strict=True))
+    assert status == {
+        "E1": "overdue",
+        "E2": "not_started",
+        "E3": "recertify",
+        "E4": "recertify",
+        "E5": "passed",
+        "E6": "in_progress",
+        "E7": "overdue",
+        "X9": "passed",
+    }
+    row = frame.set_index("employee_number").loc["E5"]
+    assert row["completed_on"] == date(2026, 2, 1) and row["due"] == date(2027, 2, 1)
+    assert frame.set_index("employee_number").loc["E1", "due"] == date(2026, 1, 31)
