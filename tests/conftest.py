@@ -56,33 +56,69 @@ def pg_server() -> str:
     return PG_URL
 
 
+def _create_database(server: str, template: str | None = None) -> str:
+    name = f"somequiz_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    admin.dispose()
+    return name
+
+
+def _drop_database(server: str, name: str) -> None:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _url(server: str, name: str) -> str:
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def pg_database(pg_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"somequiz_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    name = _create_database(pg_server)
     try:
-        yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+        yield _url(pg_server, name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> Iterator[str]:
+    """A migrated database that per-test databases are cloned from (cloning beats migrating)."""
+    name = _create_database(pg_server)
+    Store(_url(pg_server, name)).close()
+    try:
+        yield name
+    finally:
+        _drop_database(pg_server, name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database URL, once for SQLite and once for PostgreSQL."""
+    """A fresh, empty database URL, once for SQLite and once for PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     url: str = request.getfixturevalue("pg_database")
     return url
 
 
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    """A migrated store on a fresh database."""
-    opened = Store(db_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store on a fresh database, once for SQLite and once for PostgreSQL."""
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        server: str = request.getfixturevalue("pg_server")
+        name = _create_database(server, template=request.getfixturevalue("pg_template"))
+        url = _url(server, name)
+    opened = Store(url)
     yield opened
     opened.close()
+    if name is not None:
+        _drop_database(server, name)

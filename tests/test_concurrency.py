@@ -23,13 +23,13 @@ WRITERS = 8
 PER_WRITER = 200
 
 
-def test_eight_writers_lose_nothing(store: Store, db_url: str, content: Content) -> None:
+def test_eight_writers_lose_nothing(store: Store, content: Content) -> None:
     result = CourseRun(content.course, content.scenarios).result()
     context = multiprocessing.get_context("fork")
     started = time.perf_counter()
     with context.Pool(WRITERS) as pool:
         outcomes = pool.starmap(
-            write_completions, [(db_url, w, PER_WRITER, result) for w in range(WRITERS)]
+            write_completions, [(store.url, w, PER_WRITER, result) for w in range(WRITERS)]
         )
     elapsed = time.perf_counter() - started
     assert [errors for _, errors in outcomes] == [0] * WRITERS
@@ -67,12 +67,12 @@ _KILLED_WRITER = textwrap.dedent(
 
 
 def test_writer_killed_mid_transaction_leaves_no_partial_completion(
-    store: Store, db_url: str, content: Content, tmp_path: Path
+    store: Store, content: Content, tmp_path: Path
 ) -> None:
     script = tmp_path / "writer.py"
     script.write_text(_KILLED_WRITER, encoding="utf-8")
     child = subprocess.Popen(
-        [sys.executable, str(script), db_url, str(content.folder)],
+        [sys.executable, str(script), store.url, str(content.folder)],
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
