@@ -91,3 +91,18 @@ def coverage_frame(content: Content) -> pd.DataFrame:
     )
     frame["yhteensä"] = frame.sum(axis=1)
     return frame.sort_values("yhteensä", kind="stable")
+
+
+def choice_distribution(answers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """How learners chose on each step of ``scenario`` (first tries): counts and shares."""
+    columns = ["vaihe", "vaihtoehto", "luokitus", "valintoja", "osuus %"]
+    first = answers[(answers["scenario_id"] == scenario.id) & (answers["scenario_try"] == 1)]
+    rows = []
+    for step in scenario.steps:
+        part = first[first["step_id"] == step.id]
+        picks = part["chosen"].explode().value_counts()
+        for choice in step.choices:
+            count = int(picks.get(choice.id, 0))
+            share = round(100 * count / len(part), 1) if len(part) else None
+            rows.append([step.id, choice.id, SEVERITY_FI[choice.severity], count, share])
+    return pd.DataFrame(rows, columns=columns)

@@ -19,7 +19,7 @@ def test_graph_has_every_step_choice_ending_and_branch(content: Content) -> None
         assert f"s_{step.id}" in source
         for choice in step.choices:
             assert f"c_{step.id}_{choice.id}" in source
-    assert "\"c_vastaus-puhelimessa_kerro-kaikki\" -> s_lehtijuttu [style=bold]" in source
+    assert '"c_vastaus-puhelimessa_kerro-kaikki" -> s_lehtijuttu [style=bold]' in source
     assert "e_hyvin-hoidettu" in source
     svg = scenario_graph_svg(scenario)
     assert svg.lstrip().startswith("<?xml") and "Mediakontakti hoidettu" in svg

@@ -1,0 +1,688 @@
+"""The learner course: start, overview, scenarios step by step, summaries, result, completion.
+
+The browser is not trusted. Widget state carries only what is on screen; every action that
+comes back is checked here, grading goes through the engine, and an answer is committed to
+the store before its feedback is sent to the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import ipywidgets as widgets
+
+from somequiz.content import Content
+from somequiz.errors import AnswerError
+from somequiz.hashing import course_hash, model_hash
+from somequiz.scenario import Scenario
+from somequiz.scoring import Answer, CourseRun, Feedback, ScenarioRun
+from somequiz.store import Attempt, Completion, Learner, Store
+from somequiz.text import LANGS, Lang, Translations
+from somequiz.ui.errors import log, reference_code, setup_logging
+from somequiz.ui.identity import SsoIdentity
+from somequiz.ui.messages import Messages
+from somequiz.ui.render import channel_icon, render
+from somequiz.ui.widgets import ChoiceStep, Screen
+
+_EMPLOYEE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
+_MAX_NAME = 200
+
+
+@dataclass
+class StepRef:
+    """The step on screen; its random token is what the page must send back."""
+
+    token: str
+    scenario_id: str
+    scenario_try: int
+    step_id: str
+    choice_ids: tuple[str, ...]
+    answered: bool = False
+
+
+def _text(value: Any) -> str:
+    """A form field as a stripped string, whatever the browser sent."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+class LearnerApp:
+    """One learner's page: widgets plus the course state behind them."""
+
+    def __init__(
+        self,
+        content: Content,
+        store: Store,
+        *,
+        scenario_id: str | None = None,
+        lang: Lang = "fi",
+        sso: SsoIdentity | None = None,
+    ) -> None:
+        setup_logging()
+        self.content = content
+        self.store = store
+        self.only = scenario_id
+        self.sso = sso
+        self.lang: Lang = lang
+        self.t = Messages(lang)
+        self.learner: Learner | None = None
+        self.attempt: Attempt | None = None
+        self.run: CourseRun | None = None
+        self.completion: Completion | None = None
+        self.screen_name = "start"
+        self.active: str | None = None
+        self.ref: StepRef | None = None
+        self.error = ""
+        self.notice = ""
+        self.form_values: dict[str, str] = {"name": "", "employee_number": "", "unit": ""}
+        self.form_errors: dict[str, str] = {}
+        self.flag_state: tuple[bool, str] = (False, "")
+        self.header = Screen()
+        self.step = ChoiceStep()
+        self.footer = Screen()
+        self.view = widgets.VBox(children=(self.header,))
+        self.view.add_class("sq-page")
+        self.header.on_msg(self._on_screen)
+        self.footer.on_msg(self._on_screen)
+        self.step.on_msg(self._on_step)
+        if scenario_id is not None and scenario_id not in content.course.scenarios:
+            self.error = self.t("no_scenario")
+        self.refresh()
+
+    # Entry points for messages from the page (also what the unit tests drive)
+
+    def _on_screen(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        self.dispatch(content)
+
+    def _on_step(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        self.dispatch_step(content)
+
+    def dispatch(self, content: Any) -> None:
+        """Handle an action from a screen (button or form)."""
+        self._guard(self._dispatch, content)
+
+    def dispatch_step(self, content: Any) -> None:
+        """Handle a message from the choice step (submit or next)."""
+        self._guard(self._dispatch_step, content)
+
+    def _guard(self, handler: Callable[[Any], None], content: Any) -> None:
+        try:
+            handler(content)
+        except AnswerError as exc:
+            log.info("answer refused: %s", exc)
+            self._show_error(self.t("error_answer", reason=str(exc)))
+        except Exception:
+            code = reference_code()
+            log.exception("error %s in %s (%s)", code, handler.__name__, self.screen_name)
+            self._show_error(self.t("error_generic", code=code))
+
+    def _show_error(self, message: str) -> None:
+        try:
+            if self.screen_name == "scenario" and self.ref is not None and not self.ref.answered:
+                self.step.error = message
+                return
+            self.error = message
+            self.refresh()
+        except Exception:
+            log.exception("error while showing an error")
+
+    def _dispatch(self, content: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        action, arg = content.get("action"), content.get("arg", "")
+        raw_fields = content.get("fields")
+        fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
+        self.error = ""
+        if action == "lang" and self.learner is None and arg in LANGS:
+            self._set_lang(cast(Lang, arg))
+        elif action == "start" and self.learner is None:
+            self._start(fields)
+        elif self.run is None:
+            log.info("ignored %r before sign-in", action)
+        elif action == "open" and isinstance(arg, str):
+            self._open(arg)
+        elif action == "retry" and isinstance(arg, str):
+            self._retry(arg)
+        elif action == "overview" and self.only is None:
+            self._show_overview()
+        elif action == "result" and self.run.finished:
+            self._show_result()
+        elif action == "flag":
+            self._flag(_text(fields.get("comment")))
+        else:
+            log.info("ignored action %r on %s", action, self.screen_name)
+
+    def _dispatch_step(self, content: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        ref = self.ref
+        if ref is None or self.screen_name != "scenario" or content.get("token") != ref.token:
+            log.info("ignored step message for a step not on screen")
+            return
+        kind = content.get("type")
+        if kind == "submit":
+            if ref.answered:
+                log.info("ignored second submission of %s/%s", ref.scenario_id, ref.step_id)
+                return
+            chosen = content.get("chosen")
+            if not isinstance(chosen, list) or len(chosen) > len(ref.choice_ids):
+                raise AnswerError("Tuntematon vaihtoehto.")
+            self._submit(ref, [c for c in chosen if isinstance(c, str)])
+        elif kind == "next" and ref.answered:
+            self._show_scenario(ref.scenario_id)
+
+    # Start and identity
+
+    def _set_lang(self, lang: Lang) -> None:
+        self.lang, self.t = lang, Messages(lang)
+        self.refresh()
+
+    def _start(self, fields: dict[str, Any]) -> None:
+        course = self.content.course
+        if self.sso is not None:
+            name, employee = self.sso.name, ""
+        else:
+            name = " ".join(_text(fields.get("name")).split())[:_MAX_NAME]
+            employee = _text(fields.get("employee_number")).upper()
+        unit = _text(fields.get("unit"))
+        self.form_values = {"name": name, "employee_number": employee, "unit": unit}
+        errors: dict[str, str] = {}
+        if not name:
+            errors["name"] = self.t("err_name")
+        needs_number = course.require_employee_number and self.sso is None
+        if (employee or needs_number) and not _EMPLOYEE.match(employee):
+            errors["employee_number"] = self.t("err_employee")
+        if course.units and unit not in course.units:
+            errors["unit"] = self.t("err_unit")
+        self.form_errors = errors
+        if errors:
+            self.error = self.t("err_form")
+            self.refresh()
+            return
+        learner = self.store.learner(
+            name=name,
+            employee_number=employee or None,
+            unit=unit or None,
+            external_id=self.sso.external_id if self.sso else None,
+        )
+        attempt = self.store.open_attempt(learner.id, course.id)
+        resumed = attempt is not None
+        if attempt is None:
+            attempt = self.store.start_attempt(
+                learner.id, course.id, course.version, course_hash(self.content), self.lang
+            )
+        self.learner, self.attempt = learner, attempt
+        self.run = self._rebuild(attempt)
+        self.notice = self.t("welcome_back", name=name) if resumed and self.run.runs else ""
+        if self.only is not None and self.only in course.scenarios:
+            self._open(self.only)
+        else:
+            self._show_overview()
+
+    def _rebuild(self, attempt: Attempt) -> CourseRun:
+        """The course run replayed from the stored answers (resume after reload or restart)."""
+        run = CourseRun(self.content.course, self.content.scenarios)
+        tries: dict[str, dict[int, list[Answer]]] = {}
+        for stored in self.store.answers(attempt.id):
+            tries.setdefault(stored.scenario_id, {}).setdefault(stored.scenario_try, []).append(
+                stored.as_answer()
+            )
+        for sid in self.content.course.scenarios:
+            for number in sorted(tries.get(sid, {})):
+                run.attempts[sid] = number - 1
+                try:
+                    scenario_run = run.start(sid)
+                except AnswerError:
+                    break
+                for answer in tries[sid][number]:
+                    try:
+                        scenario_run.answer(answer.step_id, answer.chosen)
+                    except AnswerError:
+                        # The scenario changed since; keep what still fits.
+                        log.warning("stored answer no longer fits %s/%s", sid, answer.step_id)
+                        break
+        self.completion = self.store.completion(attempt.id)
+        return run
+
+    # Navigation
+
+    def _course_run(self) -> CourseRun:
+        if self.run is None:
+            raise AnswerError("Kirjaudu ensin.")
+        return self.run
+
+    def _allowed(self, sid: str) -> bool:
+        return sid in self.content.course.scenarios and (self.only is None or sid == self.only)
+
+    def _open(self, sid: str) -> None:
+        run = self._course_run()
+        if not self._allowed(sid):
+            raise AnswerError("Skenaario ei kuulu kurssiin.")
+        if sid not in run.runs:
+            if self.completion is not None:
+                raise AnswerError("Kurssi on jo suoritettu.")
+            run.start(sid)
+        self._show_scenario(sid)
+
+    def _retry(self, sid: str) -> None:
+        run = self._course_run()
+        if not self._allowed(sid) or self.completion is not None or not run.can_retry(sid):
+            raise AnswerError("Tätä skenaariota ei voi yrittää uudelleen.")
+        run.start(sid)
+        self._show_scenario(sid)
+
+    def _show_overview(self) -> None:
+        self.screen_name, self.active, self.ref = "overview", None, None
+        self.refresh()
+
+    def _show_result(self) -> None:
+        run = self._course_run()
+        assert self.attempt is not None
+        result = run.result(self.content.catalogue)
+        retry = [sid for sid in self.content.course.scenarios if run.can_retry(sid)]
+        if self.completion is None and (result.passed or not retry):
+            self.completion = self.store.record_completion(self.attempt.id, result)
+        self.screen_name, self.active, self.ref = "result", None, None
+        self.refresh()
+
+    def _show_scenario(self, sid: str) -> None:
+        run = self._course_run()
+        scenario_run = run.runs[sid]
+        self.active = sid
+        if scenario_run.finished:
+            self.screen_name, self.ref = "summary", None
+            self.refresh()
+            return
+        step = scenario_run.current
+        assert step is not None
+        self.screen_name = "scenario"
+        self.ref = StepRef(
+            token=uuid.uuid4().hex,
+            scenario_id=sid,
+            scenario_try=run.attempts[sid],
+            step_id=step.id,
+            choice_ids=tuple(c.id for c in step.choices),
+        )
+        self.flag_state = (False, "")
+        self.refresh()
+
+    # Answers
+
+    def _submit(self, ref: StepRef, chosen: list[str]) -> None:
+        run = self._course_run()
+        assert self.attempt is not None
+        if self.completion is not None or run.attempts.get(ref.scenario_id) != ref.scenario_try:
+            raise AnswerError("Vastaus ei koske nykyistä kohtaa.")
+        ids = [
+            ref.choice_ids[int(c)] if c.isdecimal() and int(c) < len(ref.choice_ids) else "?" + c
+            for c in chosen
+        ]
+        current = run.runs[ref.scenario_id]
+        scenario = current.scenario
+        # Grade on a copy: the run on screen moves on only once the answer is stored.
+        probe = ScenarioRun.replay(scenario, current.answers)
+        feedback = probe.answer(ref.step_id, ids)
+        try:
+            self.store.record_answer(
+                answer_id=str(uuid.uuid4()),
+                attempt_id=self.attempt.id,
+                scenario_id=scenario.id,
+                scenario_version=scenario.version,
+                scenario_hash=model_hash(scenario),
+                scenario_try=ref.scenario_try,
+                step_id=ref.step_id,
+                chosen=feedback.chosen,
+                points=feedback.points,
+                max_points=feedback.max_points,
+                severity=feedback.severity,
+            )
+        except AnswerError:
+            # Answered meanwhile in another tab: continue from what the store holds.
+            self.run = self._rebuild(self.attempt)
+            self._show_scenario(ref.scenario_id)
+            return
+        run.runs[ref.scenario_id] = probe
+        ref.answered = True
+        html = render("feedback.html", self.t, **self._feedback_view(scenario, feedback, probe))
+        with self.step.hold_sync():
+            self.step.error = ""
+            self.step.feedback_html = html
+            self.step.answered = True
+
+    def _flag(self, comment: str) -> None:
+        ref = self.ref
+        if ref is None or self.attempt is None:
+            return
+        if not comment:
+            self.flag_state = (False, self.t("flag_empty"))
+        else:
+            self.store.flag(self.attempt.id, ref.scenario_id, ref.step_id, comment)
+            self.flag_state = (True, "")
+        self.footer.html = render(
+            "flag.html", self.t, thanks=self.flag_state[0], error=self.flag_state[1]
+        )
+
+    # Views
+
+    def tx(self, text: Translations | None) -> str:
+        """Content text in the UI language, Finnish when not translated."""
+        return text.get(self.lang) if text is not None else ""
+
+    def _untranslated(self, scenario: Scenario) -> bool:
+        return self.lang != "fi" and self.lang not in scenario.languages
+
+    def _rules(self, rule_ids: tuple[str, ...]) -> list[dict[str, str]]:
+        rows = []
+        for rule_id in rule_ids:
+            found = self.content.catalogue.rule(rule_id)
+            if found is not None:
+                section, rule = found
+                rows.append({"section": self.tx(section.heading), "text": self.tx(rule.text)})
+        return rows
+
+    def _position(self, sid: str) -> str:
+        order = self.content.course.scenarios
+        return self.t("scenario_of", n=order.index(sid) + 1, total=len(order))
+
+    def _feedback_view(
+        self, scenario: Scenario, feedback: Feedback, run: ScenarioRun
+    ) -> dict[str, Any]:
+        return {
+            "severity": feedback.severity,
+            "points": feedback.points,
+            "max_points": feedback.max_points,
+            "picked": [
+                {"text": self.tx(c.text), "feedback": self.tx(c.feedback), "severity": c.severity}
+                for c in feedback.choices
+            ],
+            "missed": [
+                {"text": self.tx(c.text), "feedback": self.tx(c.feedback)} for c in feedback.missed
+            ],
+            "missed_label": self.t(
+                "missed" if self._is_multi(scenario, feedback.step_id) else "missed_single"
+            ),
+            "rules": self._rules(feedback.rules),
+            "consequences": [self.tx(c.consequence) for c in feedback.choices if c.consequence],
+            "ending": (
+                {"title": self.tx(feedback.ending.title), "text": self.tx(feedback.ending.text)}
+                if feedback.ending
+                else None
+            ),
+            "next_label": self.t("to_summary" if run.finished else "next_step"),
+        }
+
+    @staticmethod
+    def _is_multi(scenario: Scenario, step_id: str) -> bool:
+        step = scenario.step(step_id)
+        return step is not None and step.kind == "multi"
+
+    def _common(self) -> dict[str, Any]:
+        return {
+            "learner_name": self.learner.name if self.learner else "",
+            "error": self.error,
+            "course_title": self.tx(self.content.course.title),
+        }
+
+    def refresh(self) -> None:
+        """Redraw the current screen."""
+        render_screen = {
+            "start": self._render_start,
+            "overview": self._render_overview,
+            "scenario": self._render_scenario,
+            "summary": self._render_summary,
+            "result": self._render_result,
+        }[self.screen_name]
+        with self.header.hold_sync():
+            self.header.lang = self.lang
+            self.header.title = f"{self.t('app_name')} – {self.tx(self.content.course.title)}"
+        children = render_screen()
+        if tuple(self.view.children) != children:
+            self.view.children = children
+
+    def _render_start(self) -> tuple[widgets.Widget, ...]:
+        course = self.content.course
+        scenarios = [self.content.scenarios[s] for s in course.scenarios if self._allowed(s)]
+        self.header.html = render(
+            "start.html",
+            self.t,
+            **self._common(),
+            description=self.tx(course.description),
+            languages=[(code, Messages(code)("lang_name")) for code in LANGS],
+            scenario_count=len(scenarios),
+            minutes=sum(s.estimated_minutes for s in scenarios),
+            pass_percent=course.pass_percent,
+            require_employee=course.require_employee_number,
+            sso_name=self.sso.name if self.sso else "",
+            units=course.units,
+            values=self.form_values,
+            errors=self.form_errors,
+            start_label=self.t("start_button" if self.only is None else "start_scenario_button"),
+        )
+        return (self.header,)
+
+    def _render_overview(self) -> tuple[widgets.Widget, ...]:
+        run = self._course_run()
+        course = self.content.course
+        items, primary_given = [], False
+        for sid in course.scenarios:
+            scenario = self.content.scenarios[sid]
+            scenario_run = run.runs.get(sid)
+            tries_left = None
+            if scenario_run is None:
+                status, action, label = "todo", "open", self.t("open_start")
+            elif not scenario_run.finished:
+                status, action, label = "in_progress", "open", self.t("open_continue")
+            elif run.scenario_passed(sid):
+                status, action, label = "done", "open", self.t("summary_heading")
+            else:
+                status = "failed"
+                tries_left = course.max_attempts - run.attempts.get(sid, 0)
+                can_retry = run.can_retry(sid) and self.completion is None
+                action = "retry" if can_retry else "open"
+                label = self.t("retry" if can_retry else "summary_heading")
+            primary = status in {"todo", "in_progress"} and not primary_given
+            primary_given = primary_given or primary
+            items.append(
+                {
+                    "id": sid,
+                    "title": self.tx(scenario.title),
+                    "summary": self.tx(scenario.summary),
+                    "minutes": scenario.estimated_minutes,
+                    "status": status,
+                    "action": action,
+                    "action_label": label,
+                    "primary": primary,
+                    "tries_left": tries_left,
+                }
+            )
+        done = sum(1 for i in items if i["status"] in {"done", "failed"})
+        self.header.html = render(
+            "overview.html",
+            self.t,
+            **self._common(),
+            notice=self.notice,
+            items=items,
+            done=done,
+            total=len(items),
+            finished=run.finished,
+        )
+        self.notice = ""
+        return (self.header,)
+
+    def _render_scenario(self) -> tuple[widgets.Widget, ...]:
+        ref = self.ref
+        assert ref is not None
+        run = self._course_run().runs[ref.scenario_id]
+        scenario = run.scenario
+        step = scenario.step(ref.step_id)
+        assert step is not None
+        situation = scenario.situation
+        sender = self.tx(situation.sender)
+        channel = situation.channel
+        first_step = not run.feedback
+        self.header.html = render(
+            "scenario.html",
+            self.t,
+            **self._common(),
+            position=self._position(scenario.id),
+            title=self.tx(scenario.title),
+            untranslated=self._untranslated(scenario),
+            channel=channel,
+            channel_label=self.t(f"channel_{channel}"),
+            icon=channel_icon(channel),
+            sender=sender,
+            initial=(sender[:1] or "?").upper(),
+            paragraphs=[p for p in self.tx(situation.text).split("\n\n") if p.strip()],
+            focus_title=first_step,
+            show_back=self.only is None,
+        )
+        labels = {
+            key: self.t(key)
+            for key in ("choose_one", "choose_many", "submit", "choose_first", "saving", "feedback")
+        }
+        with self.step.hold_sync():
+            self.step.token = ref.token
+            self.step.step_label = self.t("step_of", n=len(run.feedback) + 1)
+            self.step.narrative = self.tx(step.narrative)
+            self.step.prompt = self.tx(step.prompt)
+            self.step.kind = step.kind
+            self.step.choices = [
+                {"id": str(n), "text": self.tx(c.text)} for n, c in enumerate(step.choices)
+            ]
+            self.step.labels = labels
+            self.step.answered = False
+            self.step.feedback_html = ""
+            self.step.error = ""
+        self.footer.html = render(
+            "flag.html", self.t, thanks=self.flag_state[0], error=self.flag_state[1]
+        )
+        return (self.header, self.step, self.footer)
+
+    def _render_summary(self) -> tuple[widgets.Widget, ...]:
+        run = self._course_run()
+        sid = self.active
+        assert sid is not None
+        scenario_run = run.runs[sid]
+        scenario = scenario_run.scenario
+        result = scenario_run.result()
+        steps = []
+        for fb in scenario_run.feedback:
+            step = scenario.step(fb.step_id)
+            steps.append(
+                {
+                    "prompt": self.tx(step.prompt) if step else fb.step_id,
+                    "answer": " · ".join(self.tx(c.text) for c in fb.choices),
+                    "severity": fb.severity,
+                }
+            )
+        actions = self._summary_actions(sid)
+        self.header.html = render(
+            "summary.html",
+            self.t,
+            **self._common(),
+            position=self._position(sid),
+            title=self.tx(scenario.title),
+            ending=(
+                {"title": self.tx(result.ending.title), "text": self.tx(result.ending.text)}
+                if result.ending
+                else None
+            ),
+            passed=run.scenario_passed(sid),
+            points=result.points,
+            max_points=result.max_points,
+            percent=round(result.scaled * 100),
+            fraction=result.scaled,
+            steps=steps,
+            rules=self._rules(result.rules_to_review),
+            actions=actions,
+        )
+        return (self.header,)
+
+    def _summary_actions(self, sid: str) -> list[dict[str, str]]:
+        run = self._course_run()
+        actions = []
+        todo = [
+            s
+            for s in self.content.course.scenarios
+            if self._allowed(s) and not (s in run.runs and run.runs[s].finished)
+        ]
+        if todo:
+            actions.append({"action": "open", "arg": todo[0], "label": self.t("next_scenario")})
+        if run.finished and self.only is None:
+            actions.append({"action": "result", "arg": "", "label": self.t("to_result")})
+        if run.can_retry(sid) and self.completion is None:
+            actions.append({"action": "retry", "arg": sid, "label": self.t("retry")})
+        if self.only is None:
+            actions.append({"action": "overview", "arg": "", "label": self.t("to_overview")})
+        elif run.finished:
+            actions.append({"action": "result", "arg": "", "label": self.t("to_result")})
+        return actions
+
+    def _render_result(self) -> tuple[widgets.Widget, ...]:
+        run = self._course_run()
+        result = run.result(self.content.catalogue)
+        themes = [
+            {
+                "label": self.t(f"theme_{theme}"),
+                "fraction": min(1.0, max(0.0, score)),
+                "percent": round(min(1.0, max(0.0, score)) * 100),
+            }
+            for theme, score in result.theme_scores.items()
+        ]
+        retry = []
+        if self.completion is None:
+            for sid in self.content.course.scenarios:
+                if run.can_retry(sid):
+                    retry.append(
+                        {
+                            "id": sid,
+                            "title": self.tx(self.content.scenarios[sid].title),
+                            "tries_left": self.content.course.max_attempts - run.attempts[sid],
+                        }
+                    )
+        completion = None
+        if self.completion is not None:
+            completion = {
+                "code": self.completion.certificate_code,
+                "href": self._certificate_href(self.completion),
+                "filename": f"todistus-{self.completion.certificate_code}.html",
+            }
+        self.header.html = render(
+            "result.html",
+            self.t,
+            **self._common(),
+            passed=result.passed,
+            points=result.points,
+            max_points=result.max_points,
+            percent=round(result.scaled * 100),
+            reasons=result.reasons,
+            themes=themes,
+            rules=self._rules(result.rules_to_review),
+            retry=retry,
+            completion=completion,
+        )
+        return (self.header,)
+
+    def _certificate_href(self, completion: Completion) -> str:
+        assert self.learner is not None
+        document = render(
+            "certificate.html",
+            self.t,
+            course_title=self.tx(self.content.course.title),
+            name=self.learner.name,
+            employee_number=self.learner.employee_number or "",
+            unit=self.learner.unit or "",
+            date=completion.completed_at.strftime("%d.%m.%Y"),
+            points=completion.points,
+            max_points=completion.max_points,
+            percent=round(100 * completion.points / completion.max_points)
+            if completion.max_points
+            else 0,
+            code=completion.certificate_code,
+        )
+        encoded = base64.b64encode(document.encode("utf-8")).decode("ascii")
+        return f"data:text/html;charset=utf-8;base64,{encoded}"

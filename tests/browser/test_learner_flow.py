@@ -1,0 +1,220 @@
+"""The learner course in a real Voilà and Chromium: the whole course, resume, XSS,
+keyboard, phone width, axe-core on every screen, screenshots under test-artifacts/."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from browser_helpers import (
+    TIMEOUT,
+    answer,
+    assert_accessible,
+    next_step,
+    open_course,
+    open_scenario,
+    shot,
+    sign_in,
+)
+from conftest import Server
+from playwright.sync_api import Page, expect
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_complete_course_and_pass(page: Page, server: Server, artifacts: Path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    open_course(page, server.page_url())
+    shot(page, artifacts, "01-start")
+    assert_accessible(page, "start")
+    page.click("form[data-action=start] button[type=submit]")  # empty form
+    expect(page.locator(".sq-alert")).to_be_visible()
+    shot(page, artifacts, "02-start-errors")
+    assert_accessible(page, "start with errors")
+
+    sign_in(page, XSS, employee="P200")
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".sq-who")).to_have_text(f"Hei, {XSS}!")
+    assert page.locator("img[src=x]").count() == 0
+    shot(page, artifacts, "03-overview")
+    assert_accessible(page, "overview")
+
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    shot(page, artifacts, "04-step-single")
+    assert_accessible(page, "step")
+    answer(page, "Kerron esimiehelleni.")
+    expect(page.locator(".sq-feedback")).to_be_focused()
+    expect(page.locator(".sq-verdict-title")).to_have_text("Paras ratkaisu")
+    shot(page, artifacts, "05-feedback")
+    assert_accessible(page, "feedback")
+    next_step(page)
+    expect(page.locator(".sq-step legend")).to_have_text("Mitkä pitävät paikkansa?")
+    expect(page.locator(".sq-step input[type=checkbox]")).to_have_count(3)
+    shot(page, artifacts, "06-step-multi")
+    answer(page, "Kirjoitan omalla nimelläni.", "Viesti voi levitä laajalle.")
+    next_step(page)
+    expect(page.locator("h1", has_text="Yhteenveto")).to_be_visible(timeout=TIMEOUT)
+    shot(page, artifacts, "07-summary")
+    assert_accessible(page, "summary")
+
+    page.locator("button", has_text="Seuraava tilanne").click()
+    expect(page.locator(".sq-mail-head")).to_be_visible(timeout=TIMEOUT)
+    shot(page, artifacts, "08-email-scenario")
+    answer(page, "Ohjaan asiakkaan turvalliseen asiointikanavaan.")
+    next_step(page)
+    page.locator("button", has_text="Katso kurssin tulos").click()
+    expect(page.locator(".sq-certificate")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".sq-verdict-title")).to_have_text("Hyväksytty")
+    code = page.locator(".sq-code").inner_text()
+    assert len(code) == 14
+    with page.expect_download() as download:
+        page.locator("a[download]").click()
+    certificate = Path(download.value.path()).read_text(encoding="utf-8")
+    assert code in certificate and "&lt;img src=x" in certificate and XSS not in certificate
+    shot(page, artifacts, "09-result-passed")
+    assert_accessible(page, "result")
+    assert dialogs == []
+
+
+def test_reload_mid_scenario_resumes(page: Page, server: Server, artifacts: Path) -> None:
+    open_course(page, server.page_url())
+    sign_in(page, "Reload Oppija", employee="R300")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    answer(page, "Väittelen ryhmässä.")
+    expect(page.locator(".sq-consequence")).to_have_text("Keskustelu kiihtyy.")
+    page.reload()
+    expect(page.locator("#sq-name")).to_be_visible(timeout=TIMEOUT)
+    sign_in(page, "Reload Oppija", employee="R300")
+    expect(page.locator(".sq-info")).to_contain_text("Tervetuloa takaisin")
+    expect(page.locator(".sq-badge-in_progress")).to_have_count(1)
+    page.locator("button", has_text="Jatka").click()
+    expect(page.locator(".sq-step legend")).to_have_text("Mitä teet nyt?", timeout=TIMEOUT)
+    expect(page.locator(".sq-step-label")).to_have_text("Kohta 2")
+    shot(page, artifacts, "10-resumed")
+
+
+def test_fail_and_retry(page: Page, server: Server, artifacts: Path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    open_course(page, server.page_url())
+    sign_in(page, "Retry Oppija", employee="F400", unit="Kotihoito")
+    open_scenario(page, "Asiakkaan viesti")
+    answer(page, "Vastaan julkisesti Facebookissa.")
+    expect(page.locator(".sq-verdict-title")).to_have_text("Haitallinen")
+    shot(page, artifacts, "11-feedback-harmful")
+    next_step(page)
+    expect(page.locator("h1", has_text="Yhteenveto")).to_be_visible(timeout=TIMEOUT)
+    page.locator("button", has_text="Takaisin tilanteisiin").click()
+    expect(page.locator(".sq-badge-failed")).to_have_count(1, timeout=TIMEOUT)
+    shot(page, artifacts, "12-overview-failed")
+    page.locator(".sq-scenario", has_text="Asiakkaan viesti").locator("button").click()
+    answer(page, "Ohjaan asiakkaan turvalliseen asiointikanavaan.")
+    next_step(page)
+    expect(page.locator(".sq-verdict-title", has_text="hyväksytty")).to_be_visible()
+
+
+def test_keyboard_only_scenario(page: Page, server: Server, artifacts: Path) -> None:
+    open_course(page, server.page_url())
+
+    def tab_to(selector: str) -> None:
+        for _ in range(30):
+            if page.evaluate(f"document.activeElement.matches({selector!r})"):
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#sq-name")
+    page.keyboard.type("Näppäimistö Oppija")
+    page.keyboard.press("Tab")
+    page.keyboard.type("K500")
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # first unit
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+    # The heading has focus; Tab reaches the first scenario's button.
+    page.keyboard.press("Tab")
+    expect(page.locator("button[data-arg=ryhma-vaite]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".sq-step legend")).to_be_visible(timeout=TIMEOUT)
+    tab_to(".sq-step input[type=radio]")
+    page.keyboard.press("Space")  # select the focused (first) radio
+    page.keyboard.press("ArrowDown")  # arrow keys move within the group
+    page.keyboard.press("ArrowUp")
+    expect(page.locator(".sq-step input[type=radio]").first).to_be_checked()
+    page.keyboard.press("Tab")  # one tab stop for the whole group: on to the button
+    expect(page.locator(".sq-step button[type=submit]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".sq-feedback")).to_be_focused(timeout=TIMEOUT)
+    tab_to(".sq-feedback button[data-action=next]")
+    page.keyboard.press("Enter")
+    expect(page.locator(".sq-step input[type=checkbox]")).to_have_count(3, timeout=TIMEOUT)
+    tab_to(".sq-step input[type=checkbox]")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    tab_to(".sq-step button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator(".sq-feedback")).to_be_focused(timeout=TIMEOUT)
+    shot(page, artifacts, "13-keyboard-feedback")
+    tab_to(".sq-feedback button[data-action=next]")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1", has_text="Yhteenveto")).to_be_focused(timeout=TIMEOUT)
+
+
+def test_language_choice(page: Page, server: Server, artifacts: Path) -> None:
+    open_course(page, server.page_url())
+    page.locator("button[data-action=lang][data-arg=en]").click()
+    expect(page.locator("form[data-action=start] button[type=submit]")).to_have_text(
+        "Start the course", timeout=TIMEOUT
+    )
+    assert page.evaluate("document.documentElement.lang") == "en"
+    expect(page.locator("button[data-arg=en]")).to_have_attribute("aria-pressed", "true")
+    shot(page, artifacts, "15-start-english")
+    assert_accessible(page, "start in English")
+    sign_in(page, "English Learner", employee="E100")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    expect(page.locator(".sq-note")).to_contain_text("shown in Finnish")
+    expect(page.locator(".sq-step button[type=submit]")).to_have_text("Answer")
+
+
+def test_phone_width(page: Page, server: Server, artifacts: Path) -> None:
+    page.set_viewport_size({"width": 360, "height": 780})
+    open_course(page, server.page_url())
+
+    def no_horizontal_scroll(screen: str) -> None:
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('.sq-root *')]"
+            ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+            ".map(e => e.className || e.tagName).slice(0, 5)"
+        )
+        assert wide == [], f"{screen}: wider than 360 px: {wide}"
+
+    no_horizontal_scroll("start")
+    shot(page, artifacts, "20-phone-start")
+    sign_in(page, "Puhelin Oppija", employee="M600")
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+    no_horizontal_scroll("overview")
+    shot(page, artifacts, "21-phone-overview")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    no_horizontal_scroll("step")
+    shot(page, artifacts, "22-phone-step")
+    answer(page, "Väittelen ryhmässä.")
+    no_horizontal_scroll("feedback")
+    shot(page, artifacts, "23-phone-feedback")
+    assert_accessible(page, "phone feedback")
+
+
+def test_closed_page_frees_its_kernel(page: Page, server: Server) -> None:
+    # Opened directly (no /voila/tree first): the case of voila#1458.
+    time.sleep(0.5)
+    before = {k.pid for k in server.kernels()}
+    open_course(page, server.page_url())
+    mine = {k.pid for k in server.kernels()} - before
+    assert len(mine) == 1
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and mine & {k.pid for k in server.kernels()}:
+        time.sleep(0.2)
+    assert not mine & {k.pid for k in server.kernels()}, "the closed page's kernel still runs"

@@ -1,0 +1,35 @@
+"""A crashed server loses nothing: kill -9 mid-course, restart, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser_helpers import TIMEOUT, answer, open_course, open_scenario, shot, sign_in
+from conftest import start_server, stop_server
+from playwright.sync_api import Page, expect
+
+
+def test_kill_server_mid_course_and_resume(
+    page: Page, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
+) -> None:
+    results = tmp_path_factory.mktemp("restart")
+    first = start_server(results)
+    try:
+        open_course(page, first.page_url())
+        sign_in(page, "Kaatuja Oppija", employee="C900")
+        open_scenario(page, "Väite Facebook-ryhmässä")
+        answer(page, "Kerron esimiehelleni.")
+    finally:
+        stop_server(first.process, hard=True)
+    second = start_server(results)
+    try:
+        open_course(page, second.page_url())
+        sign_in(page, "Kaatuja Oppija", employee="C900")
+        page.locator("button", has_text="Jatka").click()
+        expect(page.locator(".sq-step legend")).to_have_text(
+            "Mitkä pitävät paikkansa?", timeout=TIMEOUT
+        )
+        shot(page, artifacts, "14-resumed-after-crash")
+    finally:
+        stop_server(second.process)

@@ -1,0 +1,205 @@
+"""The browser is not trusted: private files, the answer key and forged comm messages."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from browser_helpers import (
+    TIMEOUT,
+    KernelSocket,
+    answer,
+    kernel_id,
+    next_step,
+    open_course,
+    open_scenario,
+    sign_in,
+)
+from conftest import UI_COURSE, Server
+from playwright.sync_api import Page, expect
+
+from somequiz.content import load_content
+from somequiz.store import Store
+
+PRIVATE = [
+    "/voila/files/../../../scenarios/course.yaml",
+    "/voila/files/%2e%2e/%2e%2e/scenarios/course.yaml",
+    "/voila/files/..%2f..%2fscenarios%2fcourse.yaml",
+    "/voila/render/../../scenarios/course.yaml",
+    "/voila/files/kurssi.ipynb",
+    "/voila/files/skenaariot/toimittaja-soittaa.ipynb",
+    "/voila/render/../hr/raportit.ipynb",
+    "/voila/render/%2e%2e/hr/raportit.ipynb",
+    "/voila/render/../trainer/review-sheet.ipynb",
+    "/voila/render/%2e%2e/trainer/review-sheet.ipynb",
+    "/voila/render/hr/raportit.ipynb",
+    "/voila/files/../../../results/somequiz.db",
+    "/voila/files/%2e%2e/%2e%2e/%2e%2e/results/somequiz.db",
+    "/voila/api/contents/../trainer",
+    "/voila/tree/../trainer",
+    "/api/contents/scenarios",
+    "/files/scenarios/course.yaml",
+    "/tree/scenarios",
+]
+
+
+def _get(server: Server, path: str, redirects: int = 3) -> tuple[int, bytes]:
+    # http.client sends the path as written: no client-side normalisation of "..".
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    body = response.read()
+    location = response.getheader("Location", "")
+    connection.close()
+    if response.status in {301, 302, 307, 308} and redirects and location.startswith("/"):
+        return _get(server, location, redirects - 1)
+    return response.status, body
+
+
+@pytest.mark.parametrize("path", PRIVATE)
+def test_private_files_are_not_served(server: Server, path: str) -> None:
+    status, body = _get(server, path)
+    assert status in {403, 404}, f"{path}: {status}"
+    assert b"schema_version" not in body and b"SQLite format" not in body
+
+
+def test_listing_shows_only_learner_notebooks(server: Server) -> None:
+    status, body = _get(server, "/voila/api/contents/")
+    names = {item["name"] for item in json.loads(body)["content"]} if status == 200 else set()
+    assert names <= {"kurssi.ipynb", "skenaariot"}
+
+
+@pytest.fixture(scope="module")
+def content() -> Any:
+    """The fixture course the server runs."""
+    return load_content(UI_COURSE)
+
+
+@pytest.fixture
+def store(server: Server) -> Iterator[Store]:
+    """The server's records, read directly."""
+    opened = Store(server.database(), migrate=False)
+    yield opened
+    opened.close()
+
+
+def _answers(store: Store, content: Any, employee: str) -> list[tuple[str, tuple[str, ...]]]:
+    learner = store.learner(name="Hyökkääjä", employee_number=employee, unit="Hallinto")
+    attempt = store.open_attempt(learner.id, content.course.id)
+    assert attempt is not None
+    return [(a.step_id, a.chosen) for a in store.answers(attempt.id)]
+
+
+def _secrets(content: Any) -> list[str]:
+    found = []
+    for scenario in content.scenarios.values():
+        for step in scenario.steps:
+            for choice in step.choices:
+                found += [choice.feedback.fi, choice.id]
+                found += [choice.consequence.fi] if choice.consequence else []
+        found += [ending.text.fi for ending in scenario.endings]
+    for _, rule in content.catalogue.rules():
+        found.append(rule.text.fi)
+    return found
+
+
+def _step_model(states: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    for model_id, model in states.items():
+        if "token" in model["state"]:
+            return model_id, model["state"]
+    raise AssertionError("no choice step in the widget state")
+
+
+def test_answer_key_absent_from_html_and_widget_state(
+    page: Page, server: Server, content: Any
+) -> None:
+    open_course(page, server.page_url())
+    sign_in(page, "Hyökkääjä", employee="H700")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    html = page.content()
+    socket = KernelSocket(server.url, kernel_id(page))
+    try:
+        states = socket.widget_states()
+    finally:
+        socket.close()
+    visible = json.dumps(
+        [
+            {k: v for k, v in model["state"].items() if k not in {"_esm", "_css"}}
+            for model in states.values()
+        ],
+        ensure_ascii=False,
+    )
+    for secret in _secrets(content):
+        assert secret not in html, secret
+        assert secret not in visible, secret
+    for word in ('"severity"', '"points"', "Haitallinen", "Paras ratkaisu", "Pisteet"):
+        assert word not in visible and word not in html
+    _, step = _step_model(states)
+    assert [c["id"] for c in step["choices"]] == ["0", "1"]
+
+
+def test_forged_comm_messages_change_nothing(
+    page: Page, server: Server, content: Any, store: Store
+) -> None:
+    open_course(page, server.page_url())
+    sign_in(page, "Hyökkääjä", employee="H800")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    socket = KernelSocket(server.url, kernel_id(page))
+    try:
+        step_id, step = _step_model(socket.widget_states())
+        token = step["token"]
+
+        def custom(data: dict[str, Any]) -> None:
+            socket.comm(step_id, {"method": "custom", "content": data})
+
+        # A "click" on the page's disabled or hidden buttons, answers to other steps,
+        # choices that do not exist, and a forged "answered" state.
+        custom({"type": "next", "token": token})
+        custom({"type": "submit", "token": "0" * 32, "chosen": ["0"]})
+        custom({"type": "submit", "token": token, "chosen": ["7"]})
+        custom({"type": "submit", "token": token, "chosen": ["-1"]})
+        custom({"type": "submit", "token": token, "chosen": ["0", "1"]})
+        custom({"type": "submit", "token": token, "chosen": ["kerro-esimiehelle"]})
+        socket.comm(
+            step_id,
+            {"method": "update", "state": {"answered": True, "token": "x"}, "buffer_paths": []},
+        )
+        custom({"type": "next", "token": "x"})
+        socket.drain()
+        assert _answers(store, content, "H800") == []
+        page.reload()
+        expect(page.locator("#sq-name")).to_be_visible(timeout=TIMEOUT)
+    finally:
+        socket.close()
+
+    sign_in(page, "Hyökkääjä", employee="H800")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    expect(page.locator(".sq-step legend")).to_have_text("Mitä teet?")
+    answer(page, "Kerron esimiehelleni.")
+    socket = KernelSocket(server.url, kernel_id(page))
+    try:
+        step_id, step = _step_model(socket.widget_states())
+        token = step["token"]
+        # A second submission of the answered step, then one after moving on.
+        socket.comm(
+            step_id,
+            {"method": "custom", "content": {"type": "submit", "token": token, "chosen": ["1"]}},
+        )
+        socket.drain()
+        next_step(page)
+        expect(page.locator(".sq-step legend")).to_have_text(
+            "Mitkä pitävät paikkansa?", timeout=TIMEOUT
+        )
+        socket.comm(
+            step_id,
+            {"method": "custom", "content": {"type": "submit", "token": token, "chosen": ["1"]}},
+        )
+        socket.drain()
+    finally:
+        socket.close()
+    assert _answers(store, content, "H800") == [("ensimmainen", ("kerro-esimiehelle",))]
+    expect(page.locator(".sq-step input:checked")).to_have_count(0)

@@ -1,0 +1,349 @@
+"""The learner page driven in-process: flow, resume, integrity and errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from ui_helpers import IDENTITY, answer, next_step, play, retry, sign_in
+
+from somequiz.content import Content
+from somequiz.errors import StoreError
+from somequiz.store import Store
+from somequiz.ui.app import LearnerApp
+from somequiz.ui.identity import configured_headers, sso_identity
+
+App = Callable[..., LearnerApp]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _stored(store: Store, content: Content) -> list[tuple[str, str, tuple[str, ...]]]:
+    learner = store.learner(
+        name=IDENTITY["name"], employee_number=IDENTITY["employee_number"], unit="Hallinto"
+    )
+    attempt = store.open_attempt(learner.id, content.course.id)
+    assert attempt is not None
+    return [(a.scenario_id, a.step_id, a.chosen) for a in store.answers(attempt.id)]
+
+
+def _secrets(content: Content) -> list[str]:
+    """Strings that must not reach the browser before an answer: feedback, ids, rules."""
+    found = []
+    for scenario in content.scenarios.values():
+        for step in scenario.steps:
+            for choice in step.choices:
+                found += [choice.feedback.fi, f'"{choice.id}"']
+                if choice.consequence:
+                    found.append(choice.consequence.fi)
+        found += [e.text.fi for e in scenario.endings]
+    return found
+
+
+def _all_state(app: LearnerApp) -> str:
+    states = []
+    for widget in (app.header, app.step, app.footer):
+        state = widget.get_state()
+        state.pop("_esm", None)
+        state.pop("_css", None)
+        states.append(state)
+    return json.dumps(states, ensure_ascii=False)
+
+
+def test_start_form_requires_name_employee_number_and_unit(make_app: App) -> None:
+    app = make_app()
+    app.dispatch({"action": "start", "fields": {"name": " ", "employee_number": "", "unit": "x"}})
+    assert app.screen_name == "start"
+    assert set(app.form_errors) == {"name", "employee_number", "unit"}
+    assert 'aria-invalid="true"' in app.header.html
+    assert app.learner is None
+
+
+def test_learner_text_is_escaped(make_app: App) -> None:
+    app = make_app()
+    sign_in(app, name=XSS)
+    assert app.screen_name == "overview"
+    assert XSS not in app.header.html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in app.header.html
+
+
+def test_escaped_on_the_start_form_too(make_app: App) -> None:
+    app = make_app()
+    app.dispatch({"action": "start", "fields": {"name": XSS, "employee_number": "", "unit": ""}})
+    assert app.screen_name == "start"
+    assert XSS not in app.header.html
+
+
+def test_complete_course_and_pass(make_app: App, sqlite_store: Store, ui_content: Content) -> None:
+    app = make_app()
+    sign_in(app)
+    for sid in ui_content.course.scenarios:
+        play(app, sid)
+        assert app.screen_name == "summary"
+    app.dispatch({"action": "result"})
+    assert app.screen_name == "result"
+    assert app.completion is not None and app.completion.passed
+    assert app.completion.certificate_code in app.header.html
+    assert "data:text/html;charset=utf-8;base64," in app.header.html
+    assert sqlite_store.completion(app.completion.attempt_id) is not None
+
+
+def test_answer_is_stored_before_feedback(
+    make_app: App, sqlite_store: Store, ui_content: Content
+) -> None:
+    app = make_app()
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    assert app.step.feedback_html == ""
+    answer(app, 0)
+    assert app.step.feedback_html
+    assert _stored(sqlite_store, ui_content) == [
+        ("ryhma-vaite", "ensimmainen", ("kerro-esimiehelle",))
+    ]
+
+
+def test_store_failure_keeps_progress_and_shows_a_code(
+    make_app: App,
+    sqlite_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = make_app()
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+
+    def broken(**_: object) -> None:
+        raise StoreError("levy täynnä")
+
+    monkeypatch.setattr(sqlite_store, "record_answer", broken)
+    with caplog.at_level(logging.ERROR, logger="somequiz.ui"):
+        answer(app, 0)
+    assert not app.step.answered and app.step.feedback_html == ""
+    assert "Virhekoodi" in app.step.error
+    code = app.step.error.rsplit(" ", 1)[-1]
+    assert any(code in r.getMessage() and r.exc_info for r in caplog.records)
+    assert app.run is not None and not app.run.runs["ryhma-vaite"].feedback
+    monkeypatch.undo()
+    answer(app, 0)  # the same step can be answered once the store is back
+    assert app.step.answered
+
+
+def test_unexpected_error_in_a_callback_is_caught(
+    make_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    sign_in(app)
+
+    def boom(_sid: str) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(app, "_open", boom)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    assert "Virhekoodi" in app.header.html and 'role="alert"' in app.header.html
+    assert app.screen_name == "overview"
+
+
+def test_reload_resumes_at_the_next_step(make_app: App, ui_content: Content) -> None:
+    first = make_app()
+    sign_in(first)
+    first.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    answer(first, 1)  # the harmful choice branches to "korjaus"
+    second = make_app()  # a reload: a new kernel, same store
+    sign_in(second)
+    assert "Jatka" in second.header.html
+    second.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    assert second.ref is not None and second.ref.step_id == "korjaus"
+    assert second.step.prompt == "Mitä teet nyt?"
+
+
+def test_fail_then_retry_then_pass(make_app: App, sqlite_store: Store) -> None:
+    app = make_app()
+    sign_in(app)
+    play(app, "ryhma-vaite")
+    play(app, "asiakas-viesti", best=False)
+    app.dispatch({"action": "result"})
+    assert app.completion is None  # a retry is still possible
+    assert 'data-action="retry"' in app.header.html
+    retry(app, "asiakas-viesti")
+    assert app.screen_name == "scenario" and app.ref is not None and app.ref.scenario_try == 2
+    answer(app, 0)
+    next_step(app)
+    app.dispatch({"action": "result"})
+    assert app.completion is not None and app.completion.passed
+    again = make_app()
+    sign_in(again)  # the completed attempt is closed: a fresh attempt starts
+    assert again.attempt is not None and again.attempt.id != app.completion.attempt_id
+
+
+def test_attempts_used_up_records_a_failed_completion(make_app: App) -> None:
+    app = make_app()
+    sign_in(app)
+    play(app, "ryhma-vaite")
+    play(app, "asiakas-viesti", best=False)
+    retry(app, "asiakas-viesti")
+    answer(app, 1)
+    next_step(app)
+    retry(app, "asiakas-viesti")  # max_attempts is 2: refused
+    assert app.screen_name == "summary"
+    app.dispatch({"action": "result"})
+    assert app.completion is not None and not app.completion.passed
+    assert "Vakava virhe" in app.header.html
+
+
+def test_retries_survive_a_reload(make_app: App) -> None:
+    app = make_app()
+    sign_in(app)
+    play(app, "ryhma-vaite")
+    play(app, "asiakas-viesti", best=False)
+    retry(app, "asiakas-viesti")
+    answer(app, 1)
+    reloaded = make_app()
+    sign_in(reloaded)
+    assert reloaded.run is not None
+    assert reloaded.run.attempts["asiakas-viesti"] == 2
+    assert not reloaded.run.can_retry("asiakas-viesti")
+
+
+def test_widget_state_holds_no_answer_key_before_submit(make_app: App, ui_content: Content) -> None:
+    app = make_app()
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    state = _all_state(app)
+    for secret in _secrets(ui_content):
+        assert secret not in state
+    for word in ("severity", "points", "Haitallinen", "Paras ratkaisu", "rules"):
+        assert word not in state
+    assert [c["id"] for c in app.step.choices] == ["0", "1"]
+
+
+def test_forged_messages_change_nothing(
+    make_app: App, sqlite_store: Store, ui_content: Content
+) -> None:
+    app = make_app()
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})  # before sign-in
+    assert app.screen_name == "start"
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "not-in-course"})
+    app.dispatch({"action": "result"})  # course not finished
+    app.dispatch({"action": "retry", "arg": "ryhma-vaite"})  # nothing to retry
+    app.dispatch({"action": "start", "fields": {**IDENTITY, "name": "Toinen"}})  # already in
+    assert app.learner is not None and app.learner.name == IDENTITY["name"]
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    token = app.step.token
+    app.dispatch_step({"type": "next", "token": token})  # next before answering
+    app.dispatch_step({"type": "submit", "token": "forged", "chosen": ["0"]})
+    app.dispatch_step({"type": "submit", "token": token, "chosen": ["99"]})
+    app.dispatch_step({"type": "submit", "token": token, "chosen": ["0", "1"]})
+    app.dispatch_step({"type": "submit", "token": token, "chosen": "0"})
+    app.dispatch_step({"type": "submit", "token": token, "chosen": []})
+    app.dispatch_step({"type": "submit", "token": token, "chosen": ["kerro-esimiehelle"]})
+    app.dispatch_step("garbage")
+    app.dispatch(["garbage"])
+    assert not app.step.answered
+    assert _stored(sqlite_store, ui_content) == []
+    answer(app, 1)
+    app.dispatch_step({"type": "submit", "token": token, "chosen": ["0"]})  # second submit
+    next_step(app)
+    app.dispatch_step({"type": "submit", "token": token, "chosen": ["0"]})  # old step
+    assert _stored(sqlite_store, ui_content) == [("ryhma-vaite", "ensimmainen", ("vaittele",))]
+    assert app.ref is not None and app.ref.step_id == "korjaus" and not app.step.answered
+
+
+def test_two_tabs_do_not_double_answer(
+    make_app: App, sqlite_store: Store, ui_content: Content
+) -> None:
+    one, two = make_app(), make_app()
+    for app in (one, two):
+        sign_in(app)
+        app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    answer(one, 0)
+    answer(two, 1)  # stale tab: refused by the store, resynchronised
+    assert two.ref is not None and two.ref.step_id == "toinen"
+    assert _stored(sqlite_store, ui_content) == [
+        ("ryhma-vaite", "ensimmainen", ("kerro-esimiehelle",))
+    ]
+
+
+def test_flag_is_stored(make_app: App, sqlite_store: Store) -> None:
+    app = make_app()
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    app.dispatch({"action": "flag", "fields": {"comment": ""}})
+    assert "Kirjoita ensin" in app.footer.html
+    app.dispatch({"action": "flag", "fields": {"comment": f"Epäselvä {XSS}"}})
+    assert "Kiitos" in app.footer.html
+    flags = sqlite_store.flags_frame()
+    assert list(flags["step_id"]) == ["ensimmainen"]
+
+
+def test_languages(make_app: App) -> None:
+    app = make_app()
+    app.dispatch({"action": "lang", "arg": "sv"})
+    assert "Börja kursen" in app.header.html and app.header.lang == "sv"
+    app.dispatch({"action": "lang", "arg": "xx"})
+    assert app.lang == "sv"
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    assert "visas därför på finska" in app.header.html  # content only in Finnish
+    assert app.step.labels["submit"] == "Svara"
+
+
+def test_scenario_page_counts_for_the_course(make_app: App) -> None:
+    page = make_app(scenario_id="asiakas-viesti")
+    sign_in(page)
+    assert page.screen_name == "scenario" and page.ref is not None
+    answer(page, 0)
+    next_step(page)
+    assert page.screen_name == "summary"
+    assert 'data-action="overview"' not in page.header.html
+    course = make_app()
+    sign_in(course)
+    assert course.run is not None and course.run.runs["asiakas-viesti"].finished
+
+
+def test_unknown_scenario_page(make_app: App) -> None:
+    page = make_app(scenario_id="ei-ole")
+    assert "ei löydy" in page.header.html
+
+
+@pytest.mark.parametrize("best", [True, False])
+def test_every_shipped_scenario_plays_through(
+    content: Content, sqlite_store: Store, tmp_path: Path, best: bool
+) -> None:
+    app = LearnerApp(content, sqlite_store)
+    sign_in(app, unit=content.course.units[0] if content.course.units else "")
+    for sid in content.course.scenarios:
+        play(app, sid, best=best)
+        assert app.screen_name == "summary", sid
+
+
+def test_single_sign_on_identity_is_not_typed(make_app: App, sqlite_store: Store) -> None:
+    environ = {
+        "SOMEQUIZ_IDENTITY_HEADER": "X-Remote-User",
+        "SOMEQUIZ_IDENTITY_NAME_HEADER": "X-Remote-Name",
+        "HTTP_X_REMOTE_USER": "maija.m",
+        "HTTP_X_REMOTE_NAME": "Maija <b>Meikäläinen</b>",
+    }
+    app = make_app(sso=sso_identity(environ))
+    assert 'id="sq-name"' not in app.header.html
+    assert "Maija &lt;b&gt;Meikäläinen&lt;/b&gt;" in app.header.html
+    app.dispatch({"action": "start", "fields": {"name": "Joku Muu", "unit": "Kotihoito"}})
+    assert app.learner is not None and app.learner.key == "sso:maija.m"
+    assert app.learner.name == "Maija <b>Meikäläinen</b>"
+    assert sso_identity({"SOMEQUIZ_IDENTITY_HEADER": "X-Remote-User"}) is None
+    assert configured_headers(environ) == ["X-Remote-User", "X-Remote-Name"]
+
+
+def test_leave_a_scenario_and_come_back(make_app: App) -> None:
+    app = make_app()
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    answer(app, 0)
+    next_step(app)
+    assert 'data-action="overview"' in app.header.html
+    app.dispatch({"action": "overview"})
+    assert app.screen_name == "overview" and "Jatka" in app.header.html
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    assert app.ref is not None and app.ref.step_id == "toinen"

@@ -1,0 +1,70 @@
+"""Generated learner notebooks are in sync, and the learner server is configured safely."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from somequiz.cli import main
+from somequiz.content import Content
+from somequiz.ui.notebooks import expected_notebooks, sync_notebooks
+from somequiz.ui.server import learner_root, set_xsrf_cookie, voila_config
+
+
+def test_learner_notebooks_are_in_sync_with_the_scenarios(content: Content) -> None:
+    stale = sync_notebooks(content, learner_root(), check=True)
+    assert stale == [], f"run 'somequiz notebooks' ({', '.join(stale)})"
+
+
+def test_notebooks_command_writes_and_checks(tmp_path: Path) -> None:
+    runner = CliRunner()
+    root = tmp_path / "learner"
+    assert runner.invoke(main, ["notebooks", "--check", "--root", str(root)]).exit_code == 1
+    assert runner.invoke(main, ["notebooks", "--root", str(root)]).exit_code == 0
+    assert runner.invoke(main, ["notebooks", "--check", "--root", str(root)]).exit_code == 0
+    (root / "skenaariot" / "vanha.ipynb").write_text("{}", encoding="utf-8")
+    assert runner.invoke(main, ["notebooks", "--check", "--root", str(root)]).exit_code == 1
+
+
+def test_notebooks_are_thin(content: Content) -> None:
+    for relative, text in expected_notebooks(content).items():
+        cells = json.loads(text)["cells"]
+        assert 2 <= len(cells) <= 4, relative
+        code = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert len(code.splitlines()) <= 3, relative
+        assert "QUERY_STRING" not in code and "query" not in code.lower()
+
+
+def test_only_learner_notebooks_are_served() -> None:
+    root = learner_root()
+    assert root.name == "learner" and root.parent.name == "notebooks"
+    served = {p.relative_to(root).as_posix() for p in root.rglob("*.ipynb")}
+    assert "kurssi.ipynb" in served
+    assert all(p == "kurssi.ipynb" or p.startswith("skenaariot/") for p in served)
+
+
+def test_voila_config() -> None:
+    config = voila_config("127.0.0.1", 8866, learner_root())
+    voila = config.VoilaConfiguration
+    assert voila.strip_sources is True and voila.show_tracebacks is False
+    assert voila.allow_template_override == "NO" and voila.allow_theme_override == "NO"
+    assert voila.prelaunch_hook is set_xsrf_cookie
+    assert voila.file_allowlist == []
+    kernels = config.MappingKernelManager
+    assert kernels.cull_idle_timeout == 1200 and kernels.cull_interval == 60
+    assert kernels.cull_connected is False
+
+
+def test_xsrf_hook_reads_the_token() -> None:
+    class Handler:
+        touched = False
+
+        @property
+        def xsrf_token(self) -> bytes:
+            Handler.touched = True
+            return b"x"
+
+    set_xsrf_cookie(Handler(), None, ".")
+    assert Handler.touched

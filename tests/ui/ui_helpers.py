@@ -1,0 +1,65 @@
+"""Driving a LearnerApp the way the page's JavaScript does."""
+
+from __future__ import annotations
+
+from somequiz.scenario import Scenario
+from somequiz.ui.app import LearnerApp
+
+IDENTITY = {"name": "Testi Oppija", "employee_number": "T100", "unit": "Hallinto"}
+
+
+def sign_in(app: LearnerApp, **fields: str) -> None:
+    """Fill and send the start form."""
+    app.dispatch({"action": "start", "fields": {**IDENTITY, **fields}})
+
+
+def answer(app: LearnerApp, *indices: int) -> None:
+    """Submit the choices at ``indices`` of the step on screen."""
+    app.dispatch_step(
+        {"type": "submit", "token": app.step.token, "chosen": [str(i) for i in indices]}
+    )
+
+
+def next_step(app: LearnerApp) -> None:
+    """Press the button under the feedback."""
+    app.dispatch_step({"type": "next", "token": app.step.token})
+
+
+def best_indices(app: LearnerApp, scenario: Scenario) -> list[int]:
+    """The indices of the perfect answer to the step on screen."""
+    assert app.ref is not None
+    step = scenario.step(app.ref.step_id)
+    assert step is not None
+    if step.kind == "multi":
+        return [n for n, c in enumerate(step.choices) if c.points > 0]
+    best = max(step.choices, key=lambda c: c.points)
+    return [step.choices.index(best)]
+
+
+def worst_indices(app: LearnerApp, scenario: Scenario) -> list[int]:
+    """The indices of the lowest-scoring answer to the step on screen."""
+    assert app.ref is not None
+    step = scenario.step(app.ref.step_id)
+    assert step is not None
+    if step.kind == "multi":
+        return [n for n, c in enumerate(step.choices) if c.points <= 0] or [0]
+    worst = min(step.choices, key=lambda c: c.points)
+    return [step.choices.index(worst)]
+
+
+def play(app: LearnerApp, scenario_id: str, *, best: bool = True) -> None:
+    """Open a scenario and answer every step perfectly (or as badly as possible)."""
+    app.dispatch({"action": "open", "arg": scenario_id})
+    scenario = app.content.scenarios[scenario_id]
+    for _ in range(50):
+        if app.screen_name != "scenario":
+            return
+        answer(app, *(best_indices(app, scenario) if best else worst_indices(app, scenario)))
+        assert app.step.answered, app.step.error
+        next_step(app)
+    raise AssertionError("the scenario did not end")
+
+
+def retry(app: LearnerApp, scenario_id: str) -> None:
+    """Press the retry button of a scenario."""
+    app.dispatch({"action": "retry", "arg": scenario_id})
