@@ -87,17 +87,25 @@ def _free_port() -> int:
         return port
 
 
-def start_server(results: Path, scenarios: Path = UI_COURSE) -> Server:
-    """Start ``somequiz serve`` on a free port and wait until it answers."""
+def start_server(
+    results: Path,
+    scenarios: Path = UI_COURSE,
+    *,
+    command: str = "serve",
+    env_extra: dict[str, str] | None = None,
+    query: str = "",
+) -> Server:
+    """Start ``somequiz COMMAND`` (a Voilà server) on a free port and wait until it answers."""
     port = _free_port()
     results.mkdir(parents=True, exist_ok=True)
-    log = results / "server.log"
+    log = results / f"{command}.log"
     env = {**os.environ, "SOMEQUIZ_RESULTS": str(results), "SOMEQUIZ_SCENARIOS": str(scenarios)}
     env.pop("SOMEQUIZ_DB_URL", None)
+    env.update(env_extra or {})
     options = ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from somequiz.cli import main; main()", "serve", *options],
+            [sys.executable, "-c", "from somequiz.cli import main; main()", command, *options],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -109,7 +117,7 @@ def start_server(results: Path, scenarios: Path = UI_COURSE) -> Server:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
-            if requests.get(f"{url}/voila/tree", timeout=2).status_code == 200:
+            if requests.get(f"{url}/voila/tree{query}", timeout=2).status_code == 200:
                 return Server(url, results, process, log)
         except requests.RequestException:
             pass

@@ -1,0 +1,48 @@
+"""HR and trainer servers: separate Voilà instances that refuse anyone without the token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import ROOT, Server, start_server, stop_server
+from playwright.sync_api import Page, expect
+
+TOKEN = "test-token-5f1c"
+
+
+@pytest.fixture(scope="module")
+def trainer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    started = start_server(
+        tmp_path_factory.mktemp("trainer"),
+        ROOT / "scenarios",
+        command="trainer",
+        env_extra={"SOMEQUIZ_TRAINER_TOKEN": TOKEN},
+        query=f"?token={TOKEN}",
+    )
+    yield started
+    stop_server(started.process)
+
+
+def test_trainer_server_needs_the_token(trainer: Server) -> None:
+    page = f"{trainer.url}/voila/render/studio.ipynb"
+    anonymous = requests.get(page, timeout=30, allow_redirects=False)
+    assert anonymous.status_code in {302, 403}
+    assert "Kouluttajan" not in anonymous.text
+    wrong = requests.get(f"{page}?token=wrong", timeout=30, allow_redirects=False)
+    assert wrong.status_code in {302, 403}
+    for private in ("../hr/dashboard.ipynb", "../learner/kurssi.ipynb"):
+        response = requests.get(f"{trainer.url}/voila/render/{private}?token={TOKEN}", timeout=30)
+        assert response.status_code == 404
+
+
+def test_trainer_sees_graph_and_coverage(trainer: Server, page: Page, artifacts: Path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(f"{trainer.url}/voila/render/studio.ipynb?token={TOKEN}", timeout=90_000)
+    expect(page.locator("svg .node").first).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Paras polku:")).to_be_visible()
+    page.get_by_role("tab", name="Kattavuus").click()
+    expect(page.get_by_text("rooli-tiedosta").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "30-trainer-studio.png"), full_page=True)
