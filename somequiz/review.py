@@ -13,6 +13,7 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 from somequiz import graph
+from somequiz.chromium import CHROMIUM, FLAGS
 from somequiz.content import Content
 from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash, model_hash
@@ -74,8 +75,7 @@ def render_notebook(notebook: Path, cwd: Path, timeout: int = 120) -> str:
 
 def html_to_pdf(html: str, target: Path) -> None:
     """Print ``html`` to PDF with the system Chromium (never a downloaded browser)."""
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
+    if not CHROMIUM.exists():
         raise ConfigError(
             "PDF tarvitsee Chromiumin: asenna se komennolla 'apt-get install chromium'."
         )
@@ -84,13 +84,8 @@ def html_to_pdf(html: str, target: Path) -> None:
         source.write_text(html, encoding="utf-8")
         subprocess.run(
             [
-                str(chromium),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
+                str(CHROMIUM),
+                *FLAGS,
                 f"--user-data-dir={tmp}/profile",
                 "--no-pdf-header-footer",
                 f"--print-to-pdf={target}",

@@ -17,20 +17,13 @@ import psutil
 import pytest
 import requests
 
+from somequiz import chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 UI_COURSE = ROOT / "tests" / "fixtures" / "ui-course"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-]
+CHROMIUM = str(chromium.CHROMIUM)
+CHROMIUM_ARGS = chromium.FLAGS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
