@@ -32,6 +32,7 @@ from somequiz.tables import (
     AnswerRow,
     AttemptRow,
     CompletionRow,
+    ContentVersionRow,
     ErasureRow,
     FlagRow,
     LearnerRow,
@@ -755,6 +756,35 @@ class Store:
         frame = self._frame(stmt, ("answered_at",))
         frame["chosen"] = [tuple(json.loads(c)) for c in frame["chosen"]]
         return frame
+
+    def save_content_version(
+        self, course_id: str, course_version: int, course_hash: str, snapshot: str
+    ) -> None:
+        """Keep the content behind ``course_hash`` (once; later calls change nothing)."""
+        try:
+            with self.session() as s:
+                if s.get(ContentVersionRow, course_hash) is None:
+                    s.add(
+                        ContentVersionRow(
+                            course_hash=course_hash,
+                            course_id=course_id,
+                            course_version=course_version,
+                            snapshot=snapshot,
+                            created_at=now(),
+                        )
+                    )
+        except IntegrityError:
+            pass  # another process saved the same version a moment ago
+
+    def content_versions(self, course_id: str) -> dict[str, str]:
+        """Every saved version of the course: content hash → snapshot."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ContentVersionRow.course_hash, ContentVersionRow.snapshot).where(
+                    ContentVersionRow.course_id == course_id
+                )
+            ).all()
+            return {str(h): str(text) for h, text in rows}
 
     def flags_frame(self) -> pd.DataFrame:
         """Learners' notes on unclear steps, with the unit."""

@@ -141,3 +141,15 @@ class ErasureRow(Base):
 Index("ix_answers_answered_at", AnswerRow.answered_at)
 Index("ix_completions_completed_at", CompletionRow.completed_at)
 Index("ix_learners_employee_number", LearnerRow.employee_number)
+
+
+class ContentVersionRow(Base):
+    """The course content as it was under one content hash, to compare with later versions."""
+
+    __tablename__ = "content_versions"
+
+    course_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    course_version: Mapped[int]
+    snapshot: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -14,7 +14,7 @@ def test_from_empty_database_to_newest(db_url: str) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)  # a second run changes nothing
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     names = set(inspect(engine).get_table_names())
     assert {
         "learners",
@@ -24,6 +24,7 @@ def test_from_empty_database_to_newest(db_url: str) -> None:
         "flags",
         "roster",
         "erasures",
+        "content_versions",
     } <= names
     indexes = {i["name"] for i in inspect(engine).get_indexes("answers")}
     assert "ix_answers_answered_at" in indexes
@@ -59,9 +60,23 @@ def test_from_previous_revision_keeps_data(db_url: str) -> None:
     engine.dispose()
     store = Store(db_url)  # migrates on start
     try:
-        assert current_revision(store.engine) == "0002"
+        assert current_revision(store.engine) == "0003"
         found = store.find_learner("E1")
         assert found is not None and found.name == "Ennen Päivitystä"
         assert store.roster_frame().empty
     finally:
         store.close()
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from somequiz.tables import Base
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert diff == []
