@@ -168,6 +168,10 @@ class Course(Strict):
     )
     deadline_days: int = Field(default=30, ge=1, description="Suoritusaika aloituspäivästä.")
     recertify_months: int = Field(default=12, ge=1, description="Uusintaväli kuukausina.")
+    recertify_on_material_change: bool = Field(
+        default=True,
+        description="Erääntyykö suoritus, kun sisältö muuttuu olennaisesti (pisteet, luokitus…).",
+    )
     max_attempts: int = Field(default=3, ge=1, le=10, description="Yrityksiä skenaariota kohden.")
     require_employee_number: bool = True
     units: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = Field(
