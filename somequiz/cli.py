@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from somequiz.commands import content, learner, records, staff
+from somequiz.commands import backup, content, learner, records, staff
 from somequiz.errors import SomequizError
 
 
@@ -27,6 +27,6 @@ def main() -> None:
     """SoMe-koulutus: skenaarioiden tarkistus, esikatselu ja kurssin hallinta."""
 
 
-for _module in (content, records, learner, staff):
+for _module in (content, records, learner, staff, backup):
     for _command in _module.COMMANDS:
         main.add_command(_command)

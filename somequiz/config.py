@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     retention_years: int = 0  # 0 keeps answers until ``somequiz db retention`` is run with --years
     lrs_user: str = ""
     lrs_password: str = ""
+    # Overload protection of the learner server (per process; see SECURITY.md).
+    max_kernels: int = 150  # live kernels at most; 0 = no cap. ~60 MiB each on this machine
+    page_loads_per_minute: int = 60  # new page loads per client address; 0 = no limit
+    trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-For names the client
+    kernel_idle_timeout: int = 1200  # seconds before an idle, unconnected kernel is culled
+    kernel_cull_interval: int = 60  # seconds between culling rounds
 
     def database_url(self) -> str:
         """The configured database URL, by default a SQLite file under ``results``."""

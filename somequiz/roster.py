@@ -250,23 +250,26 @@ def status_frame(
         }
     )
     people = pd.concat([people, extra], ignore_index=True) if len(extra) else people
+    # Plain dicts: a .loc lookup per employee is slow for tens of thousands of people.
+    pass_rows: dict[Hashable, dict[Hashable, Any]] = passes.to_dict("index")
+    latest_rows: dict[Hashable, dict[Hashable, Any]] = latest.to_dict("index")
     rows = []
     for person in people.to_dict("records"):
         key = person["key"]
-        chosen = passes.loc[key] if key in passes.index else None
-        if chosen is None and key in latest.index:
-            chosen = latest.loc[key]
+        chosen = pass_rows.get(key)
+        if chosen is None:
+            chosen = latest_rows.get(key)
         start = person["start_date"] if isinstance(person["start_date"], date) else None
         due = start and date.fromordinal(start.toordinal() + rules.deadline_days)
-        if key in passes.index:
-            passed_on = passes.loc[key, "completed_at"].tz_convert(TIMEZONE).date()
+        if key in pass_rows:
+            passed_on = pass_rows[key]["completed_at"].tz_convert(TIMEZONE).date()
             recert = add_months(passed_on, rules.recertify_months)
-            stale = passes.loc[key, "course_hash"] != rules.course_hash
+            stale = pass_rows[key]["course_hash"] != rules.course_hash
             status = "recertify" if stale or recert <= today else "passed"
             due = today if stale else recert
         elif due is not None and due < today:
             status = "overdue"
-        elif key in open_keys or key in latest.index:
+        elif key in open_keys or key in latest_rows:
             status = "in_progress"
         else:
             status = "not_started"

@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import secrets
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -234,6 +235,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _disk_problem(exc: SQLAlchemyError, url: str) -> str:
+    """A clear message when a SQLite file cannot be written (full disk, read-only folder)."""
+    name = str(getattr(getattr(exc, "orig", None), "sqlite_errorname", ""))
+    where = make_url(url).database or url
+    if name == "SQLITE_FULL":
+        return (
+            f"Levy on täynnä: tietokantaan {where} ei mahdu enempää. Vapauta levytilaa ja yritä "
+            "uudelleen; jo tallennetut tiedot ovat tallessa."
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        return (
+            f"Tietokantaa {where} ei voi avata kirjoitettavaksi: tiedosto tai sen kansio on vain "
+            "luku -tilassa tai väärän käyttäjän omistama (SQLite kirjoittaa kansioon myös "
+            "-wal- ja -shm-tiedostot). Korjaa oikeudet ja yritä uudelleen; jo tallennetut "
+            "tiedot ovat tallessa."
+        )
+    return ""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings the store relies on."""
     parsed = make_url(url)
@@ -244,6 +264,46 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def backup_sqlite(url: str, target: Path) -> None:
+    """Copy a SQLite database to ``target`` (created 0600) while it is in use.
+
+    SQLite's online backup API gives a consistent copy even while learners write; copying
+    the file (and its -wal) by hand does not. Written beside ``target`` and renamed into place.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise StoreError("Varmuuskopio tällä komennolla vain SQLite-tietokannasta.")
+    source_path = Path(parsed.database)
+    if not source_path.is_file():
+        raise StoreError(f"Tietokantaa {source_path} ei ole. Tarkista SOMEQUIZ_RESULTS.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".backup-")
+    os.close(fd)  # mkstemp created it 0600; SQLite writes into it
+    try:
+        source = sqlite3.connect(source_path, timeout=30)
+        try:
+            copy = sqlite3.connect(temporary)
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+                ok = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                copy.close()
+        finally:
+            source.close()
+        if ok != "ok":
+            raise StoreError(f"Varmuuskopion eheystarkistus epäonnistui: {ok}. Yritä uudelleen.")
+        Path(temporary).replace(target)
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"Varmuuskopio epäonnistui: {exc}. Tarkista levytila ja oikeudet."
+        ) from exc
+    except OSError as exc:
+        raise StoreError(f"Varmuuskopiota ei voi kirjoittaa: {exc.strerror}.") from exc
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -282,7 +342,8 @@ class Store:
                 upgrade(self.engine)
             except OperationalError as exc:
                 raise StoreError(
-                    "Tietokantaan ei saada yhteyttä. Tarkista SOMEQUIZ_DB_URL ja että "
+                    _disk_problem(exc, self.url)
+                    or "Tietokantaan ei saada yhteyttä. Tarkista SOMEQUIZ_DB_URL ja että "
                     "tietokanta on käynnissä."
                 ) from exc
 
@@ -303,7 +364,9 @@ class Store:
             raise
         except SQLAlchemyError as exc:
             raise StoreError(
-                "Tallennus ei onnistunut. Yritä hetken päästä uudelleen; vastauksesi eivät katoa."
+                _disk_problem(exc, self.url)
+                or "Tallennus ei onnistunut. Yritä hetken päästä uudelleen; vastauksesi eivät "
+                "katoa."
             ) from exc
         finally:
             session.close()
@@ -807,7 +870,9 @@ class Store:
 
         with self.engine.connect() as connection:
             result = connection.execute(stmt)
-            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+            # Plain tuples: pandas probes each Row's attributes, ~4x slower on big frames.
+            rows = [tuple(row) for row in result]
+            frame = pd.DataFrame(rows, columns=list(result.keys()))
         for column in utc_columns:
             frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast, get_args
 
 import click
 
@@ -205,7 +206,11 @@ def export(
         if fmt == "xapi":
             _export_xapi(store, content, day, unit, pseudonymous, lrs, output)
             return
-        tables = exporting.build(store, content, exporting.Filters(day, unit))
+        # A CSV holds one sheet: build only that one (the item analysis reads every answer).
+        sheets: tuple[exporting.Sheet, ...] = (
+            (cast("exporting.Sheet", sheet),) if fmt == "csv" else get_args(exporting.Sheet)
+        )
+        tables = exporting.build(store, content, exporting.Filters(day, unit), sheets=sheets)
     target = output or settings().results / f"suoritukset.{fmt}"
     try:
         if fmt == "xlsx":

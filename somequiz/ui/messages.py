@@ -140,6 +140,15 @@ FI: dict[str, str] = {
     "theme_information-security": "Tietoturva",
     "theme_law-and-sanctions": "Laki ja seuraamukset",
     "theme_conduct": "Käyttäytyminen",
+    # The learner server's own pages when it turns a visitor away (somequiz.ui.limits)
+    "busy_title": "Kurssi on juuri nyt täynnä",
+    "busy_full": "Kurssi on juuri nyt täynnä – yritä hetken päästä uudelleen.",
+    "busy_rate_title": "Hetki, ole hyvä",
+    "busy_rate": "Sivua on ladattu liian monta kertaa lyhyessä ajassa – odota hetki ja yritä "
+    "sitten uudelleen.",
+    "busy_kept": "Edistymisesi on tallessa: kun palaat samoilla tiedoilla, jatkat siitä, mihin "
+    "jäit.",
+    "busy_retry": "Yritä uudelleen",
 }
 
 SV: dict[str, str] = {
@@ -265,6 +274,14 @@ SV: dict[str, str] = {
     "theme_information-security": "Informationssäkerhet",
     "theme_law-and-sanctions": "Lag och påföljder",
     "theme_conduct": "Uppförande",
+    "busy_title": "Kursen är full just nu",
+    "busy_full": "Kursen är full just nu – försök igen om en stund.",
+    "busy_rate_title": "Ett ögonblick",
+    "busy_rate": "Sidan har laddats för många gånger på kort tid – vänta en stund och försök "
+    "sedan igen.",
+    "busy_kept": "Dina framsteg är sparade: när du kommer tillbaka med samma uppgifter fortsätter "
+    "du där du slutade.",
+    "busy_retry": "Försök igen",
 }
 
 EN: dict[str, str] = {
@@ -391,6 +408,14 @@ EN: dict[str, str] = {
     "theme_information-security": "Information security",
     "theme_law-and-sanctions": "Law and sanctions",
     "theme_conduct": "Conduct",
+    "busy_title": "The course is full right now",
+    "busy_full": "The course is full right now – please try again in a moment.",
+    "busy_rate_title": "One moment, please",
+    "busy_rate": "The page has been loaded too many times in a short while – wait a moment, "
+    "then try again.",
+    "busy_kept": "Your progress is saved: when you come back with the same details, you "
+    "continue where you left off.",
+    "busy_retry": "Try again",
 }
 
 CATALOGUE: dict[Lang, dict[str, str]] = {"fi": FI, "sv": SV, "en": EN}

@@ -15,9 +15,7 @@ from traitlets.config import Config
 from somequiz.config import settings
 from somequiz.store import Store
 from somequiz.ui.identity import configured_headers
-
-IDLE_TIMEOUT_S = 1200
-CULL_INTERVAL_S = 60
+from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
 
 
 def notebooks_root() -> Path:
@@ -43,7 +41,12 @@ def set_xsrf_cookie(handler: Any, notebook: Any, cwd: str) -> None:
 
 
 def voila_config(host: str, port: int, root: Path, token: str | None = None) -> Config:
-    """The server's settings; a ``token`` (for staff servers) is required on every request."""
+    """The server's settings; a ``token`` (for staff servers) is required on every request.
+
+    Overload protection (``SOMEQUIZ_MAX_KERNELS``, ``SOMEQUIZ_PAGE_LOADS_PER_MINUTE``,
+    ``SOMEQUIZ_KERNEL_IDLE_TIMEOUT``): see :mod:`somequiz.ui.limits` and SECURITY.md.
+    """
+    options = settings()
     config = Config()
     if token:
         config.Voila.token = token
@@ -56,15 +59,28 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.show_tracebacks = False
     voila.allow_template_override = "NO"
     voila.allow_theme_override = "NO"
-    voila.prelaunch_hook = set_xsrf_cookie
+    # Before each page's kernel starts: per-address rate limit, kernel cap, _xsrf cookie.
+    voila.prelaunch_hook = PageLoadGuard(
+        options.page_loads_per_minute,
+        options.trusted_proxies.split(","),
+        then=set_xsrf_cookie,
+    )
+    voila.multi_kernel_manager_class = CappedKernelManager
     # No file under the root is public: the course needs no static files.
     voila.file_allowlist = []
     # Single sign-on: the proxy's identity headers reach the kernel as HTTP_* variables.
     voila.http_header_envs = configured_headers()
+    # Kernels of pages nobody is connected to (closed without the beacon, or never opened by
+    # a browser) are culled once idle this long; a connected tab is never culled.
     kernels = config.MappingKernelManager
-    kernels.cull_idle_timeout = IDLE_TIMEOUT_S
-    kernels.cull_interval = CULL_INTERVAL_S
+    kernels.cull_idle_timeout = options.kernel_idle_timeout
+    kernels.cull_interval = options.kernel_cull_interval
     kernels.cull_connected = False
+    config.CappedKernelManager.max_kernels = options.max_kernels
+    # Kernels talk over Unix sockets in Voilà's private connection folder, not TCP ports: with
+    # many kernels starting at once a port picked for one can be taken before it binds, and
+    # the server then blocks for good stopping that kernel's heartbeat (see bench/README.md).
+    config.KernelManager.transport = "ipc"
     return config
 
 

@@ -1,0 +1,451 @@
+"""Page benchmark: time-to-interactive, submit → feedback and kernel memory, in Chromium.
+
+Run: ``.venv/bin/python bench/tti.py`` (``--quick`` for a smoke run). Needs Debian's Chromium
+at /usr/bin/chromium and ``pip install -e .[bench,test]`` (jupyterquiz for baseline b).
+
+Two servers with the same settings (``somequiz.ui.server.voila_config``):
+- the learner server (``somequiz serve``) on the shipped course, SQLite store in a temp folder;
+- a plain Voilà (``bench/voila_plain.py``) on ``bench/notebooks``: (a) a bare page with one
+  ipywidgets button, (b) a jupyterquiz quiz (client-side grading).
+
+Time-to-interactive is measured inside the page: ``performance.now()`` (0 = navigation start)
+at the first moment the page's first interactive control is in the DOM, visible
+(``checkVisibility``) and not disabled; checked on every DOM mutation and every animation
+frame. Each load uses a fresh browser context (cold HTTP cache, as a learner's first visit);
+the three pages are loaded in rotating order in each run, after one untimed warm-up load each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+from common import (
+    PYTHON,
+    ROOT,
+    figure,
+    header,
+    load_average,
+    median,
+    percentile,
+    wait_for_quiet,
+)
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+TIMEOUT_MS = 120_000
+SERVE = [PYTHON, "-c", "from somequiz.cli import main; main()", "serve"]
+PLAIN = [PYTHON, str(ROOT / "bench" / "voila_plain.py")]
+MIB = 1024 * 1024
+
+# Recorded in the page: the first moment the control is visible and enabled.
+TTI_SCRIPT = """
+(() => {
+  const selector = __SELECTOR__;
+  const ready = () => {
+    const el = document.querySelector(selector);
+    return !!el && !el.disabled && el.getAttribute("aria-disabled") !== "true"
+      && el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
+  };
+  const check = () => {
+    if (window.__sqTti !== undefined) return true;
+    if (ready()) { window.__sqTti = performance.now(); return true; }
+    return false;
+  };
+  const observer = new MutationObserver(() => { if (check()) observer.disconnect(); });
+  observer.observe(document, { childList: true, subtree: true });
+  const frame = () => { if (!check()) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+})();
+"""
+
+# Where the learner is on the course page.
+PROBE = """
+() => {
+  const visible = (el) => !!el && el.checkVisibility();
+  const submit = document.querySelector(".sq-step form button[type=submit]");
+  if (visible(submit) && !submit.disabled && !document.querySelector(".sq-feedback .sq-verdict"))
+    return "step";
+  if (visible(document.querySelector(".sq-scenarios"))) return "overview";
+  if (visible(document.querySelector(".sq-actions button[data-action=open]"))) return "summary";
+  if (visible(document.querySelector(".sq-actions, .sq-certificate"))) return "done";
+  return "";
+}
+"""
+
+# Submit the chosen answer and resolve with ms until the feedback verdict is visible.
+SUBMIT = """
+() => new Promise((resolve) => {
+  const submit = document.querySelector(".sq-step form button[type=submit]");
+  let started = 0;
+  const observer = new MutationObserver(() => {
+    const verdict = document.querySelector(".sq-feedback .sq-verdict");
+    if (verdict && verdict.checkVisibility()) {
+      observer.disconnect();
+      resolve(performance.now() - started);
+    }
+  });
+  observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+  setTimeout(() => { observer.disconnect(); resolve(-1); }, 30000);
+  started = performance.now();
+  submit.click();
+})
+"""
+
+
+@dataclass
+class Server:
+    """A Voilà subprocess."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kernels(self) -> list[psutil.Process]:
+        """The server's running kernel processes."""
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        found = []
+        for child in children:
+            try:
+                if "ipykernel" in " ".join(child.cmdline()):
+                    found.append(child)
+            except psutil.Error:
+                continue
+        return found
+
+    def wait_no_kernels(self, timeout: float = 15.0) -> int:
+        """Wait until every kernel is gone; how many are left."""
+        deadline = time.monotonic() + timeout
+        while (left := len(self.kernels())) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return left
+
+    def stop(self) -> None:
+        """SIGTERM (Voilà shuts its kernels down); SIGKILL if it hangs."""
+        if self.process.poll() is not None:
+            return
+        kernels = self.kernels()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        for kernel in kernels:
+            try:
+                kernel.wait(timeout=5)
+            except psutil.TimeoutExpired:
+                kernel.kill()
+            except psutil.Error:
+                pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def launch(name: str, command: list[str], env: dict[str, str], log: Path, port: int) -> Server:
+    """Start a server process (not yet waited for)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Server(name, f"http://127.0.0.1:{port}", process, log)
+
+
+def wait_ready(server: Server, timeout: float = 90) -> None:
+    """Wait until ``/voila/tree`` answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            text = server.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{server.name} exited: {text}")
+        try:
+            if requests.get(f"{server.url}/voila/tree", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not start in {timeout:.0f} s")
+
+
+@dataclass
+class Target:
+    """A page to load and the selector of its first interactive control."""
+
+    name: str
+    server: Server
+    notebook: str
+    selector: str
+    tti: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/voila/render/{self.notebook}"
+
+
+def open_page(browser: Browser, target: Target) -> tuple[BrowserContext, Page, float, float]:
+    """Load the page in a fresh context; (context, page, in-page TTI s, wall-clock s)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.add_init_script(TTI_SCRIPT.replace("__SELECTOR__", json.dumps(target.selector)))
+    started = time.perf_counter()
+    page.goto(target.url, wait_until="commit", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => window.__sqTti !== undefined", timeout=TIMEOUT_MS)
+    wall = time.perf_counter() - started
+    tti = float(page.evaluate("window.__sqTti")) / 1000
+    return context, page, tti, wall
+
+
+def close_page(context: BrowserContext, page: Page, server: Server) -> int:
+    """Close like a learner closing the tab (the beacon frees the kernel); kernels left."""
+    page.close(run_before_unload=True)
+    context.close()
+    return server.wait_no_kernels()
+
+
+def kernel_memory(server: Server) -> tuple[float, float]:
+    """RSS and PSS (MiB) of the server's single running kernel."""
+    kernels = server.kernels()
+    if len(kernels) != 1:
+        raise RuntimeError(f"expected one kernel on {server.name}, found {len(kernels)}")
+    info = kernels[0].memory_full_info()
+    return info.rss / MIB, info.pss / MIB
+
+
+def server_rss(server: Server) -> float:
+    return psutil.Process(server.process.pid).memory_info().rss / MIB
+
+
+def measure_tti(
+    browser: Browser, targets: list[Target], runs: int, *, warmup: bool, settle_s: float
+) -> tuple[int, dict[str, Any]]:
+    """Interleaved loads; kernels a closed page left behind, and memory from the last run.
+
+    In the last run each page's kernel is measured (RSS, PSS) after ``settle_s`` of idling,
+    once the page's time-to-interactive has been taken.
+    """
+    leaked = 0
+    memory: dict[str, Any] = {}
+    if warmup:  # server caches, OS file cache
+        for target in targets:
+            context, page, _, _ = open_page(browser, target)
+            leaked += close_page(context, page, target.server)
+    for run in range(runs):
+        order = targets[run % len(targets) :] + targets[: run % len(targets)]
+        for target in order:
+            context, page, tti, wall = open_page(browser, target)
+            target.tti.append(tti)
+            target.wall.append(wall)
+            if run == runs - 1:
+                time.sleep(settle_s)
+                memory[target.name] = kernel_memory(target.server)
+                memory[f"{target.name}_server_rss"] = server_rss(target.server)
+            leaked += close_page(context, page, target.server)
+        line = ", ".join(f"{t.name} {t.tti[-1]:.2f}" for t in targets)
+        print(f"# run {run + 1}/{runs} TTI s: {line}", flush=True)
+    return leaked, memory
+
+
+def measure_submissions(
+    browser: Browser, course: Target, count: int
+) -> tuple[list[float], tuple[float, float], int]:
+    """Learners go through the course answering the first option; submit → feedback ms.
+
+    Returns the times, the kernel's RSS/PSS after the last learner's answers, and learners.
+    """
+    times: list[float] = []
+    learners = 0
+    memory = (0.0, 0.0)
+    while len(times) < count:
+        learners += 1
+        context, page, _, _ = open_page(browser, course)
+        page.fill("#sq-name", f"Mittari Oppija {learners}")
+        page.fill("#sq-employee", f"BENCH{os.getpid()}{learners:03d}")
+        page.select_option("#sq-unit", index=1)
+        page.click("form[data-action=start] button[type=submit]")
+        while len(times) < count:
+            state = page.wait_for_function(PROBE, timeout=TIMEOUT_MS).json_value()
+            if state == "step":
+                page.locator(".sq-step label").first.click()
+                elapsed = float(page.evaluate(SUBMIT))
+                if elapsed < 0:
+                    raise RuntimeError("no feedback within 30 s")
+                times.append(elapsed)
+                page.locator(".sq-feedback button[data-action=next]").click()
+                # Wait until the feedback of this step is gone before probing again.
+                page.wait_for_function(
+                    "() => !document.querySelector('.sq-feedback .sq-verdict')",
+                    timeout=TIMEOUT_MS,
+                )
+            elif state == "overview":
+                primary = page.locator(".sq-scenario button.sq-primary")
+                if not primary.count():
+                    break
+                primary.first.click()
+                page.wait_for_function(f"() => ({PROBE})() !== 'overview'", timeout=TIMEOUT_MS)
+            elif state == "summary":
+                page.locator(".sq-actions button[data-action=open]").first.click()
+                page.wait_for_function(f"() => ({PROBE})() !== 'summary'", timeout=TIMEOUT_MS)
+            else:
+                break
+        memory = kernel_memory(course.server)
+        close_page(context, page, course.server)
+    return times, memory, learners
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few runs, for a smoke test")
+    parser.add_argument("--runs", type=int, default=None, help="interleaved runs (default 10)")
+    parser.add_argument("--submissions", type=int, default=None, help="default 40")
+    parser.add_argument("--max-load", type=float, default=1.5)
+    parser.add_argument("--wait", type=float, default=None, help="max s to wait for low load")
+    args = parser.parse_args()
+    runs = args.runs or (1 if args.quick else 10)
+    submissions = args.submissions or (2 if args.quick else 40)
+    wait = args.wait if args.wait is not None else (0 if args.quick else 1200)
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} is missing: apt-get install -y chromium")
+
+    header("Page and feedback benchmark (bench/tti.py)" + (" --quick" if args.quick else ""))
+    with tempfile.TemporaryDirectory(prefix="sq-bench-tti-") as tmp:
+        folder = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOMEQUIZ_")}
+        env.update(
+            SOMEQUIZ_RESULTS=str(folder / "results"),
+            SOMEQUIZ_SCENARIOS=str(ROOT / "scenarios"),
+            SOMEQUIZ_SECRET_KEY="bench-key",
+        )
+        course_port, plain_port = free_port(), free_port()
+        servers: list[Server] = []
+        try:
+            servers.append(
+                launch(
+                    "learner server",
+                    [*SERVE, "--host", "127.0.0.1", "--port", str(course_port)],
+                    env,
+                    folder / "serve.log",
+                    course_port,
+                )
+            )
+            servers.append(
+                launch(
+                    "plain voila",
+                    [*PLAIN, str(ROOT / "bench" / "notebooks"), str(plain_port)],
+                    env,
+                    folder / "plain.log",
+                    plain_port,
+                )
+            )
+            for server in servers:
+                wait_ready(server)
+            course_server, plain = servers
+            targets = [
+                Target("course", course_server, "kurssi.ipynb", ".sq-root .sq-lang"),
+                Target("bare_button", plain, "bare_button.ipynb", "button.jupyter-button"),
+                Target("jupyterquiz", plain, "jupyterquiz_quiz.ipynb", ".MCButton"),
+            ]
+            load = wait_for_quiet(args.max_load, wait)
+            print(f"# load before measuring: {load:.2f}", flush=True)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                )
+                try:
+                    leaked, memory = measure_tti(
+                        browser,
+                        targets,
+                        runs,
+                        warmup=not args.quick,
+                        settle_s=0.0 if args.quick else 2.0,
+                    )
+                    times, after, learners = measure_submissions(browser, targets[0], submissions)
+                finally:
+                    browser.close()
+            end_load = load_average()[0]
+        finally:
+            for server in servers:
+                server.stop()
+
+    course, bare, quiz = targets
+    print(f"# load average during: start {load:.2f}, end {end_load:.2f}")
+    print(f"# {runs} interleaved runs, medians; kernels left after page close: {leaked}")
+    for target in targets:
+        figure(
+            f"tti_{target.name}_s",
+            median(target.tti),
+            "s",
+            baseline=median(quiz.tti),
+            note=f"vs jupyterquiz; min {min(target.tti):.2f} max {max(target.tti):.2f}",
+        )
+    figure("tti_course_vs_bare_button", median(course.tti), "s", baseline=median(bare.tti))
+    figure(
+        "tti_course_wall_s",
+        median(course.wall),
+        "s",
+        baseline=median(quiz.wall),
+        note="Playwright goto → control found, vs jupyterquiz",
+    )
+    p50, p95 = percentile(times, 50), percentile(times, 95)
+    note = f"n={len(times)} over {learners} learner(s); max {max(times):.0f} ms"
+    figure("submit_feedback_p50_ms", p50, "ms", note=note)
+    figure("submit_feedback_p95_ms", p95, "ms", note=note)
+    for name in ("course", "bare_button", "jupyterquiz"):
+        rss, pss = memory[name]
+        figure(
+            f"kernel_{name}_rss_mib",
+            rss,
+            "MiB",
+            baseline=memory["bare_button"][0],
+            note=f"PSS {pss:.1f} MiB; ratio vs bare-button kernel",
+        )
+    figure(
+        "kernel_course_after_answers_rss_mib",
+        after[0],
+        "MiB",
+        baseline=memory["bare_button"][0],
+        note=f"PSS {after[1]:.1f} MiB, after {len(times)} answers",
+    )
+    figure("server_learner_rss_mib", memory["course_server_rss"], "MiB")
+    figure("server_plain_rss_mib", memory["bare_button_server_rss"], "MiB")
+    goals = {
+        "course TTI <= 1.0x jupyterquiz": median(course.tti) <= median(quiz.tti),
+        "submit->feedback p50 <= 60 ms": p50 <= 60,
+        "submit->feedback p95 <= 120 ms": p95 <= 120,
+        "course kernel <= 60 MiB RSS": max(memory["course"][0], after[0]) <= 60,
+    }
+    for goal, met in goals.items():
+        print(f"GOAL {goal}: {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

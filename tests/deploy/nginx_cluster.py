@@ -1,0 +1,105 @@
+"""nginx with the shipped site config in front of learner processes, for the deploy tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+# The load simulator and its websocket client live in bench/ (run there as a script).
+sys.path.insert(0, str(ROOT / "bench"))
+
+import load  # noqa: E402
+
+UI_COURSE = ROOT / "tests" / "fixtures" / "ui-course"
+SITE = ROOT / "deploy" / "nginx-somequiz.conf"
+# Access log with the upstream that served each request and the learner's route cookie.
+_LOG_FORMAT = "'$upstream_addr $somequiz_route $status $request_method $uri'"
+
+
+@dataclass
+class Cluster:
+    """nginx on ``url`` in front of two learner processes sharing ``db_url``."""
+
+    url: str
+    db_url: str
+    servers: list[load.LearnerServer]
+    access_log: Path
+
+    def upstream(self, port: int) -> str:
+        """nginx's name of a learner process."""
+        return f"127.0.0.1:{port}"
+
+    def route_cookies(self, per_server: int) -> dict[int, list[str]]:
+        """Route cookies that nginx hands to new visitors, ``per_server`` for each process.
+
+        Probes (cheap requests without cookies, as first visits) until each process has had
+        ``per_server`` visitors: the consistent hash is random per visitor, and a test that
+        must see both processes cannot leave the split to chance.
+        """
+        found: dict[int, list[str]] = {s.port: [] for s in self.servers}
+        for _ in range(200):
+            response = requests.get(f"{self.url}/voila/tree", timeout=10)
+            route = response.cookies.get("somequiz_route", "")
+            port = self._served(route)
+            if port in found and len(found[port]) < per_server:
+                found[port].append(route)
+            if all(len(v) == per_server for v in found.values()):
+                return found
+        raise AssertionError(f"200 probes did not reach every process: {found}")
+
+    def _served(self, route: str) -> int | None:
+        for _ in range(50):
+            for line in reversed(self.access_log.read_text().splitlines()):
+                parts = line.split()
+                if len(parts) >= 2 and parts[1] == route:
+                    return int(parts[0].rsplit(":", 1)[1])
+            time.sleep(0.02)  # nginx writes the log line just after the response
+        return None
+
+    def kernels(self, server: load.LearnerServer) -> set[str]:
+        """Ids of the kernels a process has started (from its log)."""
+        marker = "Kernel started: "
+        return {
+            line.split(marker, 1)[1].strip()
+            for line in server.log.read_text(errors="replace").splitlines()
+            if marker in line
+        }
+
+
+def nginx_config(folder: Path, port: int, upstreams: list[int]) -> Path:
+    """The shipped site file unchanged, with test snippets and a minimal main config."""
+    (folder / "snippets").mkdir(parents=True)
+    (folder / "snippets" / "somequiz-learners.conf").write_text(
+        "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in upstreams)
+    )
+    (folder / "snippets" / "somequiz-listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
+    shutil.copy(SITE, folder / "somequiz.conf")
+    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / temp).mkdir()
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    config = folder / "nginx.conf"
+    config.write_text(
+        f"""{user}worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    log_format somequiz {_LOG_FORMAT};
+    access_log {folder}/access.log somequiz;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include somequiz.conf;
+}}
+"""
+    )
+    return config

@@ -1,0 +1,35 @@
+"""Helpers of the fault tests: mounts, PostgreSQL control, and a learner driven in-process."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from ui.ui_helpers import answer, best_indices, next_step, sign_in
+
+from somequiz.store import Store, StoredAnswer
+from somequiz.ui.app import LearnerApp
+
+__all__ = ["answer", "answers_of", "best", "mount", "next_step", "remount", "sign_in"]
+
+
+def mount(*args: str) -> None:
+    """Run mount(8), failing loudly."""
+    subprocess.run(["mount", *args], check=True, capture_output=True, timeout=30)
+
+
+def remount(target: Path, mode: str) -> None:
+    """Remount a ``small_disk`` read-only (``"ro"``) or writable again (``"rw"``)."""
+    mount("-o", f"remount,{mode}", str(target))
+
+
+def best(app: LearnerApp) -> None:
+    """Submit the best answer to the step on screen."""
+    assert app.active is not None
+    answer(app, *best_indices(app, app.content.scenarios[app.active]))
+
+
+def answers_of(store: Store, app: LearnerApp) -> list[StoredAnswer]:
+    """The learner's stored answers, in the order they were given."""
+    assert app.attempt is not None
+    return store.answers(app.attempt.id)

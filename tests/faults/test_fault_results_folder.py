@@ -1,0 +1,109 @@
+"""A full disk or a read-only results folder under the SQLite store: the learner is told to
+retry, the operator gets a clear message, nothing stored is lost or corrupted, and the retry
+stores the answer once."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fault_helpers import answers_of, best, next_step, remount, sign_in
+
+from somequiz.content import Content
+from somequiz.errors import StoreError
+from somequiz.store import Store
+from somequiz.ui.app import LearnerApp
+
+Disk = Callable[[str], Path]
+
+
+def _integrity(db: Path) -> str:
+    connection = sqlite3.connect(db)
+    try:
+        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _fill(folder: Path) -> Path:
+    """Use up every free byte of ``folder``'s file system."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 4096, 1):
+            try:
+                while os.write(fd, b"\0" * size):
+                    pass
+            except OSError:
+                continue
+    finally:
+        os.close(fd)
+    return filler
+
+
+def _started(content: Content, db: Path) -> tuple[Store, LearnerApp]:
+    store = Store(f"sqlite:///{db}")
+    app = LearnerApp(content, store)
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    best(app)
+    assert app.step.answered
+    next_step(app)
+    return store, app
+
+
+def test_full_disk_answer_is_refused_clearly_and_stored_once_after(
+    small_disk: Disk, ui_content: Content
+) -> None:
+    folder = small_disk("2m")
+    db = folder / "somequiz.db"
+    store, app = _started(ui_content, db)
+    # Empty the write-ahead log, so the next write must grow a file on the full disk.
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    filler = _fill(folder)
+    try:
+        step = app.ref
+        best(app)
+        assert not app.step.answered and app.step.feedback_html == ""
+        assert "Yritä uudelleen" in app.step.error
+        with pytest.raises(StoreError, match="Levy on täynnä"):
+            store.flag(app.attempt.id if app.attempt else "", "ryhma-vaite", "x", "kommentti")
+    finally:
+        filler.unlink()
+    assert app.ref is step  # still the same step on screen: the retry is the same submit
+    best(app)
+    assert app.step.answered
+    stored = answers_of(store, app)
+    assert [a.step_id for a in stored] == ["ensimmainen", "toinen"]
+    store.close()
+    assert _integrity(db) == "ok"
+
+
+def test_read_only_results_folder_is_refused_clearly_without_damage(
+    small_disk: Disk, ui_content: Content
+) -> None:
+    folder = small_disk("4m")
+    db = folder / "somequiz.db"
+    store, app = _started(ui_content, db)
+    store.close()  # a read-only remount needs no open writer; the pool reconnects later
+    before = db.read_bytes()
+    remount(folder, "ro")
+    try:
+        best(app)
+        assert not app.step.answered
+        assert "Yritä uudelleen" in app.step.error
+        with pytest.raises(StoreError, match="vain luku"):
+            Store(f"sqlite:///{db}")  # what `somequiz serve` says at start
+        assert db.read_bytes() == before
+    finally:
+        remount(folder, "rw")
+    best(app)
+    assert app.step.answered
+    assert [a.step_id for a in answers_of(store, app)] == ["ensimmainen", "toinen"]
+    store.close()
+    assert _integrity(db) == "ok"

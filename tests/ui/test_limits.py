@@ -1,0 +1,125 @@
+"""The overload guards in-process: rate limiter, client address behind a proxy, the friendly
+page, and the kernel manager's cap (the real server is in test_overload.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from tornado import web
+
+from somequiz.errors import ConfigError
+from somequiz.ui.limits import (
+    CappedKernelManager,
+    PageLoadGuard,
+    RateLimiter,
+    _networks,
+    busy_page,
+    client_address,
+)
+
+LOCAL = _networks(["127.0.0.1", "::1"])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Request:
+    remote_ip: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Handler:
+    request: Request
+    kernel_manager: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    hooked: bool = False
+
+    def set_status(self, status: int) -> None:
+        self.status = status
+
+    def set_header(self, name: str, value: str) -> None:
+        self.headers[name] = value
+
+
+def test_rate_limiter_allows_a_burst_then_refills() -> None:
+    clock = Clock()
+    limiter = RateLimiter(6, clock=clock)  # one token every 10 s
+    assert [limiter.wait("a") for _ in range(6)] == [0.0] * 6
+    assert limiter.wait("a") == pytest.approx(10.0)
+    assert limiter.wait("b") == 0.0  # per key
+    clock.now += 10
+    assert limiter.wait("a") == 0.0
+    assert limiter.wait("a") > 0
+
+
+def test_rate_limiter_off_and_memory_bounded() -> None:
+    assert RateLimiter(0).wait("x") == 0.0
+    clock = Clock()
+    limiter = RateLimiter(60, clock=clock)
+    for n in range(999):
+        limiter.wait(f"10.0.{n // 256}.{n % 256}")
+    clock.now += 120  # everyone's bucket is full again
+    limiter.wait("last")  # the thousandth call prunes
+    assert len(limiter._buckets) == 1
+
+
+def test_client_address_trusts_only_the_local_proxy() -> None:
+    # Direct client: its own headers are ignored.
+    spoofed = Request("203.0.113.5", {"X-Forwarded-For": "10.9.9.9"})
+    assert client_address(spoofed, LOCAL) == "203.0.113.5"
+    # Behind nginx ($proxy_add_x_forwarded_for appends the real peer): the rightmost entry.
+    proxied = Request("127.0.0.1", {"X-Forwarded-For": "6.6.6.6, 198.51.100.7"})
+    assert client_address(proxied, LOCAL) == "198.51.100.7"
+    assert client_address(Request("127.0.0.1"), LOCAL) == "127.0.0.1"
+    garbage = Request("127.0.0.1", {"X-Forwarded-For": "not-an-address"})
+    assert client_address(garbage, LOCAL) == "127.0.0.1"
+    with pytest.raises(ConfigError, match="SOMEQUIZ_TRUSTED_PROXIES"):
+        _networks(["localhost"])
+
+
+def test_busy_pages_are_friendly_and_in_three_languages() -> None:
+    full = busy_page("full")
+    assert "Kurssi on juuri nyt täynnä – yritä hetken päästä uudelleen." in full
+    assert 'lang="sv"' in full and 'lang="en"' in full and "Edistymisesi on tallessa" in full
+    assert "Hetki, ole hyvä" in busy_page("rate")
+
+
+def test_guard_turns_away_over_the_rate_with_429() -> None:
+    guard = PageLoadGuard(2, ["127.0.0.1"], then=lambda h, **_: setattr(h, "hooked", True))
+    first = Handler(Request("192.0.2.1"))
+    guard(first)
+    assert first.hooked
+    guard(Handler(Request("192.0.2.1")))
+    third = Handler(Request("192.0.2.1"))
+    with pytest.raises(web.Finish) as finish:
+        guard(third)
+    assert third.status == 429 and int(third.headers["Retry-After"]) == 30
+    assert "liian monta kertaa" in finish.value.args[0]
+    assert not third.hooked
+
+
+def test_kernel_manager_refuses_at_the_cap() -> None:
+    manager = CappedKernelManager(max_kernels=2)
+    assert not manager.at_capacity()
+    manager._starting = 2  # two starting right now count as used
+    assert manager.at_capacity()
+    guard = PageLoadGuard(0, [])
+    handler = Handler(Request("192.0.2.9"), kernel_manager=manager)
+    with pytest.raises(web.Finish):
+        guard(handler)
+    assert handler.status == 503 and handler.headers["Retry-After"] == "60"
+    with pytest.raises(web.HTTPError) as error:
+        asyncio.run(manager.start_kernel(kernel_name="python3"))
+    assert error.value.status_code == 503
+    assert CappedKernelManager(max_kernels=0).at_capacity() is False
