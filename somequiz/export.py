@@ -20,6 +20,7 @@ from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash
 from somequiz.roster import STATUS_LABELS, TIMEZONE, StatusRules, status_frame
 from somequiz.store import Store, now
+from somequiz.versions import equivalent_versions
 
 MIN_GROUP = 5  # answer-level figures only for groups at least this big (GDPR)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -98,7 +99,10 @@ class Tables:
         self.content = content
         self.filters = filters
         self.today = today or now().date()
-        self.rules = StatusRules.of(content.course, course_hash(content))
+        versions = store.content_versions(content.course.id)
+        self.rules = StatusRules.of(
+            content.course, course_hash(content), equivalent_versions(versions, content)
+        )
         self.roster = store.roster_frame()
         self.attempts = store.attempts_frame()
         self._store = store

@@ -213,16 +213,28 @@ def add_months(day: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class StatusRules:
-    """What a status depends on: the course's deadlines and its current content hash."""
+    """What a status depends on: the course's deadlines and which content versions still count.
+
+    ``valid_versions`` holds the content hashes whose passes stay valid (today's and those that
+    differ only in wording); None when the course does not re-certify on content changes.
+    """
 
     deadline_days: int
     recertify_months: int
     course_hash: str
+    valid_versions: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, course: Course, course_hash: str) -> StatusRules:
-        """The rules of ``course`` as it is now."""
-        return cls(course.deadline_days, course.recertify_months, course_hash)
+    def of(
+        cls, course: Course, course_hash: str, equivalent: frozenset[str] = frozenset()
+    ) -> StatusRules:
+        """The rules of ``course`` now (``equivalent``: see versions.equivalent_versions)."""
+        valid = equivalent | {course_hash} if course.recertify_on_material_change else None
+        return cls(course.deadline_days, course.recertify_months, course_hash, valid)
+
+    def outdated(self, version: str) -> bool:
+        """Whether a pass on content ``version`` is due again because the content changed."""
+        return self.valid_versions is not None and version not in self.valid_versions
 
 
 def status_frame(
@@ -264,7 +276,7 @@ def status_frame(
         if key in pass_rows:
             passed_on = pass_rows[key]["completed_at"].tz_convert(TIMEZONE).date()
             recert = add_months(passed_on, rules.recertify_months)
-            stale = pass_rows[key]["course_hash"] != rules.course_hash
+            stale = rules.outdated(pass_rows[key]["course_hash"])
             status = "recertify" if stale or recert <= today else "passed"
             due = today if stale else recert
         elif due is not None and due < today:

@@ -11,6 +11,7 @@ from somequiz.content import Content
 from somequiz.diff import content_changes
 from somequiz.hashing import course_hash
 from somequiz.scenario import Catalogue, Course, Scenario
+from somequiz.store import Store
 
 
 def snapshot(content: Content) -> str:
@@ -32,6 +33,13 @@ def from_snapshot(text: str) -> Content:
         Course.model_validate(data["course"]),
         {s.id: s for s in scenarios},
         Path(),
+    )
+
+
+def remember_content(store: Store, content: Content) -> None:
+    """Save the snapshot of the content being served, so later changes can be judged."""
+    store.save_content_version(
+        content.course.id, content.course.version, course_hash(content), snapshot(content)
     )
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+from records_helpers import run_course
+
 from somequiz.content import Content
+from somequiz.export import Filters, Tables
 from somequiz.hashing import course_hash
 from somequiz.store import Store
 from somequiz.versions import equivalent_versions, from_snapshot, snapshot
@@ -46,3 +51,26 @@ def test_store_keeps_each_version_once(store: Store, content: Content) -> None:
         store.save_content_version(content.course.id, 1, course_hash(content), text)
     assert store.content_versions(content.course.id) == {course_hash(content): text}
     assert store.content_versions("muu-kurssi") == {}
+
+
+def test_pass_on_reworded_content_stays_valid_but_material_change_is_due(
+    store: Store, content: Content
+) -> None:
+    reworded = _edited(content, feedback=content.course_scenarios()[0].steps[0].choices[0].text)
+    rescored = _edited(content, points=3)
+    day = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    run_course(store, content, employee_number="W1", at=day)
+    store.save_content_version(content.course.id, 1, course_hash(content), snapshot(content))
+
+    def status(now: Content) -> str:
+        tables = Tables(store, now, Filters(None, None), today=date(2026, 7, 1))
+        row = tables.status.set_index("employee_number").loc["W1"]
+        return str(row["status"])
+
+    assert status(content) == "passed"
+    assert status(reworded) == "passed"
+    assert status(rescored) == "recertify"
+    lenient = rescored.course.model_copy(update={"recertify_on_material_change": False})
+    assert status(Content(rescored.catalogue, lenient, rescored.scenarios, rescored.folder)) == (
+        "passed"
+    )

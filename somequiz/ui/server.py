@@ -13,9 +13,11 @@ from typing import Any
 from traitlets.config import Config
 
 from somequiz.config import settings
+from somequiz.content import load_content
 from somequiz.store import Store
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
+from somequiz.versions import remember_content
 
 
 def notebooks_root() -> Path:
@@ -96,6 +98,10 @@ def serve(host: str, port: int, root: Path | None = None, *, token: str | None =
     os.environ["SOMEQUIZ_RESULTS"] = str(settings().results.resolve())
     settings.cache_clear()
     settings().results.mkdir(parents=True, exist_ok=True)
-    Store().close()  # migrate once here, so that learner kernels need not
+    store = Store()  # migrate once here, so that learner kernels need not
+    try:
+        remember_content(store, load_content(settings().scenarios))
+    finally:
+        store.close()
     os.environ[MIGRATED_ENV] = "1"
     Voila.launch_instance(argv=[str(folder)], config=voila_config(host, port, folder, token))
