@@ -28,6 +28,7 @@ EXPECTED = {
     "colon-in-text": [
         "22:28: tekstin keskellä on kaksoispiste ja välilyönti: kirjoita teksti >- -merkin alle"
     ],
+    "control-character": ["2:6: kielletty ohjausmerkki (#x0007): poista se"],
     "cycle-with-no-ending": [
         "11:5: kierre: eka → toka → eka; jokaisen polun pitää päättyä loppuun",
         "68:5: varoitus: loppuun 'loppu' ei pääse mistään",
