@@ -16,8 +16,8 @@ from browser_helpers import (
     shot,
     sign_in,
 )
-from conftest import Server
 from playwright.sync_api import Page, expect
+from server_helpers import Server
 
 XSS = "<img src=x onerror=alert(1)>"
 

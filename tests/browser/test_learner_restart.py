@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import TIMEOUT, answer, open_course, open_scenario, shot, sign_in
-from conftest import start_server, stop_server
 from playwright.sync_api import Page, expect
+from server_helpers import start_server, stop_server
 
 
 def test_kill_server_mid_course_and_resume(

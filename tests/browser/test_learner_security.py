@@ -18,8 +18,8 @@ from browser_helpers import (
     open_scenario,
     sign_in,
 )
-from conftest import UI_COURSE, Server
 from playwright.sync_api import Page, expect
+from server_helpers import UI_COURSE, Server
 
 from somequiz.content import load_content
 from somequiz.store import Store

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT, Server, start_server, stop_server
 from playwright.sync_api import Page, expect
+from server_helpers import ROOT, Server, start_server, stop_server
 
 TOKEN = "test-token-5f1c"
 

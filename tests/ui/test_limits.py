@@ -4,6 +4,7 @@ page, and the kernel manager's cap (the real server is in test_overload.py)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,8 @@ def test_kernel_manager_refuses_at_the_cap() -> None:
     with pytest.raises(web.Finish):
         guard(handler)
     assert handler.status == 503 and handler.headers["Retry-After"] == "60"
-    with pytest.raises(web.HTTPError) as error:
-        asyncio.run(manager.start_kernel(kernel_name="python3"))
+    # A thread of its own: Playwright's sync API may have left a loop running in this one.
+    with pytest.raises(web.HTTPError) as error, ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, manager.start_kernel(kernel_name="python3")).result()
     assert error.value.status_code == 503
     assert CappedKernelManager(max_kernels=0).at_capacity() is False
