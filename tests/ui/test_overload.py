@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-from browser.conftest import ROOT, Server, start_server, stop_server
+from browser.server_helpers import ROOT, Server, start_server, stop_server
 
 FULL = "Kurssi on juuri nyt täynnä – yritä hetken päästä uudelleen."
 RATE = "Sivua on ladattu liian monta kertaa lyhyessä ajassa"
