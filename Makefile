@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[postgres,test]'
+	$(PY) -m pip install -e '.[postgres,test,bench]'
 	touch $@
 
 system-packages:

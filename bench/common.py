@@ -11,8 +11,26 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+
+
+def kernel_processes(server_pid: int) -> list[psutil.Process]:
+    """The ipykernel processes below a Voilà server."""
+    try:
+        children = psutil.Process(server_pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    found = []
+    for child in children:
+        try:
+            if "ipykernel" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
 
 
 def load_average() -> tuple[float, float, float]:

@@ -37,6 +37,7 @@ from common import (
     ROOT,
     figure,
     header,
+    kernel_processes,
     load_average,
     median,
     percentile,
@@ -44,17 +45,10 @@ from common import (
 )
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-]
+from somequiz import chromium
+
+CHROMIUM = str(chromium.CHROMIUM)
+CHROMIUM_ARGS = chromium.FLAGS
 TIMEOUT_MS = 120_000
 SERVE = [PYTHON, "-c", "from somequiz.cli import main; main()", "serve"]
 PLAIN = [PYTHON, str(ROOT / "bench" / "voila_plain.py")]
@@ -126,18 +120,7 @@ class Server:
 
     def kernels(self) -> list[psutil.Process]:
         """The server's running kernel processes."""
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-        found = []
-        for child in children:
-            try:
-                if "ipykernel" in " ".join(child.cmdline()):
-                    found.append(child)
-            except psutil.Error:
-                continue
-        return found
+        return kernel_processes(self.process.pid)
 
     def wait_no_kernels(self, timeout: float = 15.0) -> int:
         """Wait until every kernel is gone; how many are left."""

@@ -16,6 +16,10 @@ import requests
 
 from somequiz import chromium
 
+# Shared with the benchmarks in bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from common import kernel_processes
+
 ROOT = Path(__file__).resolve().parents[2]
 UI_COURSE = ROOT / "tests" / "fixtures" / "ui-course"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -38,18 +42,7 @@ class Server:
 
     def kernels(self) -> list[psutil.Process]:
         """The server's running kernels."""
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-        found = []
-        for child in children:
-            try:
-                if "ipykernel" in " ".join(child.cmdline()):
-                    found.append(child)
-            except psutil.Error:
-                continue
-        return found
+        return kernel_processes(self.process.pid)
 
     def database(self) -> str:
         """The server's database URL."""
