@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import BrowserContext
 from server_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, start_server, stop_server
+
+_OUTSIDE = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,6 +26,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's Chromium with flags that keep it quiet and offline."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def context(context: BrowserContext) -> BrowserContext:
+    """A browser context that reaches only this machine.
+
+    Voilà's page asks a CDN for Font Awesome; on a closed network that request can hang, and a
+    pending stylesheet holds back the page's scripts (so the kernel is never connected).
+    Failing it at once makes every page load deterministic.
+    """
+    context.route(_OUTSIDE, lambda route: route.abort())
+    return context
 
 
 @pytest.fixture(scope="module")
