@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-For names the client
     kernel_idle_timeout: int = 1200  # seconds before an idle, unconnected kernel is culled
     kernel_cull_interval: int = 60  # seconds between culling rounds
+    # A page unused this long is forgotten by the course service (reload resumes it).
+    session_idle_timeout: int = 4 * 3600
 
     def database_url(self) -> str:
         """The configured database URL, by default a SQLite file under ``results``."""

@@ -36,3 +36,7 @@ class RosterError(SomequizError):
 
 class ExportError(SomequizError):
     """An export or a transfer to a Learning Record Store failed."""
+
+
+class ServiceError(SomequizError):
+    """The learner server cannot serve a page's request (e.g. the page expired)."""

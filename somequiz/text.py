@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -12,9 +12,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-Lang = Literal["fi", "sv", "en"]
-LANGS: tuple[Lang, ...] = get_args(Lang)
-DEFAULT_LANG: Lang = "fi"
+from somequiz.lang import DEFAULT_LANG, LANGS, Lang
+
+__all__ = ["DEFAULT_LANG", "LANGS", "Lang", "NonEmptyStr", "Text", "Translations"]
 
 NonEmptyStr = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)

@@ -30,7 +30,7 @@ def serve(host: str, port: int) -> None:
     click.echo(f"Kurssi: http://{shown}:{port}/voila/render/{COURSE_NOTEBOOK}")
     click.echo(f"Tulokset: {settings().database_url()}")
     sys.stdout.flush()
-    run_server(host, port, root)
+    run_server(host, port, root, course_service=True)
 
 
 @click.command()

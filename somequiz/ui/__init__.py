@@ -1,36 +1,33 @@
-"""The learner course in Voilà: the only package that imports ipywidgets and anywidget."""
+"""The learner course in Voilà: the only package that imports ipywidgets and anywidget.
+
+A learner page's kernel imports this module and :mod:`somequiz.ui.relay` only; keep both
+free of pydantic, SQLAlchemy and Jinja (see :mod:`somequiz.ui.service` for why).
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from somequiz.config import settings
-from somequiz.content import load_content
-from somequiz.store import Store
-from somequiz.ui.errors import log, reference_code, setup_logging
-
-MIGRATED_ENV = "SOMEQUIZ_UI_MIGRATED"
+SOCKET_ENV = "SOMEQUIZ_SERVICE_SOCKET"
 
 
 def _page(scenario_id: str | None) -> Any:
-    # Imported here so that importing somequiz.ui for the server needs no widgets.
-    from somequiz.ui.app import LearnerApp
+    from somequiz.ui.errors import setup_logging
     from somequiz.ui.identity import sso_identity
-    from somequiz.ui.messages import Messages
-    from somequiz.ui.render import render
-    from somequiz.ui.widgets import Screen
+    from somequiz.ui.relay import Client, Relay, SocketClient
 
     setup_logging()
-    try:
-        content = load_content(settings().scenarios)
-        # The server migrated the database once at start; kernels skip that (it costs ~0.5 s).
-        store = Store(migrate=os.environ.get(MIGRATED_ENV) != "1")
-    except Exception:
-        code = reference_code()
-        log.exception("course could not start, error %s", code)
-        return Screen(html=render("fatal.html", Messages(), learner_name="", code=code))
-    return LearnerApp(content, store, scenario_id=scenario_id, sso=sso_identity()).view
+    path = os.environ.get(SOCKET_ENV)
+    client: Client
+    if path:
+        client = SocketClient(path)
+    else:
+        # Outside the learner server (a developer's Jupyter, nbconvert): an in-process service.
+        from somequiz.ui.service import local_client
+
+        client = local_client()
+    return Relay(client, scenario_id=scenario_id, sso=sso_identity()).view
 
 
 def course_page() -> Any:

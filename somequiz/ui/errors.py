@@ -4,10 +4,9 @@ the same reference code in the log, and the learner's progress untouched."""
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
-
-from somequiz.config import settings
 
 log = logging.getLogger("somequiz.ui")
 
@@ -21,7 +20,17 @@ def setup_logging(folder: Path | None = None) -> None:
     """Log the UI's errors to ``results/logs/learner.log``; kernel stderr is not visible."""
     if any(getattr(h, "_somequiz", False) for h in log.handlers):
         return
-    target = (folder or settings().results) / "logs"
+    if folder is None:
+        # The learner server hands kernels SOMEQUIZ_RESULTS; reading it directly spares the
+        # kernel pydantic-settings.
+        env = os.environ.get("SOMEQUIZ_RESULTS")
+        if env:
+            folder = Path(env)
+        else:
+            from somequiz.config import settings
+
+            folder = settings().results
+    target = folder / "logs"
     try:
         target.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(target / "learner.log", encoding="utf-8")

@@ -6,7 +6,7 @@ interface. A missing key in ``sv`` or ``en`` falls back to Finnish.
 
 from __future__ import annotations
 
-from somequiz.text import DEFAULT_LANG, Lang
+from somequiz.lang import DEFAULT_LANG, Lang
 
 FI: dict[str, str] = {
     "lang_name": "Suomi",
@@ -113,6 +113,7 @@ FI: dict[str, str] = {
     "certificate": "Todistus",
     "certificate_code": "Tarkistuskoodi",
     "certificate_download": "Lataa todistus (HTML)",
+    "certificate_download_pdf": "Lataa todistus (PDF)",
     "certificate_title": "Todistus kurssin suorittamisesta",
     "certificate_text": "{name} on suorittanut kurssin hyväksytysti {date}.",
     "certificate_verify": "Todistuksen aitouden voi tarkistaa henkilöstöpalveluista "
@@ -126,6 +127,8 @@ FI: dict[str, str] = {
     "error_generic": "Jotain meni vikaan. Edistymisesi on tallessa. Yritä uudelleen tai lataa "
     "sivu uudelleen ja kirjaudu samoilla tiedoilla. Virhekoodi: {code}",
     "error_answer": "Vastausta ei voitu hyväksyä: {reason}",
+    "error_expired": "Sivu on ollut pitkään käyttämättä. Lataa sivu uudelleen ja kirjaudu "
+    "samoilla tiedoilla: edistymisesi on tallessa.",
     "error_content": "Kurssin sisältöä ei voitu ladata. Ota yhteyttä kouluttajaan. "
     "Virhekoodi: {code}",
     "no_scenario": "Tätä tilannetta ei löydy kurssilta.",
@@ -249,6 +252,7 @@ SV: dict[str, str] = {
     "certificate": "Intyg",
     "certificate_code": "Kontrollkod",
     "certificate_download": "Ladda ner intyget (HTML)",
+    "certificate_download_pdf": "Ladda ner intyget (PDF)",
     "certificate_title": "Intyg över avlagd kurs",
     "certificate_text": "{name} har avlagt kursen med godkänt resultat {date}.",
     "certificate_verify": "Intygets äkthet kan kontrolleras hos personalservice med kontrollkoden.",
@@ -261,6 +265,8 @@ SV: dict[str, str] = {
     "error_generic": "Något gick fel. Dina framsteg är sparade. Försök igen eller ladda om sidan "
     "och logga in med samma uppgifter. Felkod: {code}",
     "error_answer": "Svaret kunde inte godkännas: {reason}",
+    "error_expired": "Sidan har inte använts på länge. Ladda om sidan och logga in med samma "
+    "uppgifter: dina framsteg är sparade.",
     "error_content": "Kursens innehåll kunde inte laddas. Kontakta utbildaren. Felkod: {code}",
     "no_scenario": "Denna situation finns inte i kursen.",
     "theme_media": "Media",
@@ -382,6 +388,7 @@ EN: dict[str, str] = {
     "certificate": "Certificate",
     "certificate_code": "Verification code",
     "certificate_download": "Download the certificate (HTML)",
+    "certificate_download_pdf": "Download the certificate (PDF)",
     "certificate_title": "Certificate of course completion",
     "certificate_text": "{name} has passed the course on {date}.",
     "certificate_verify": "HR can verify this certificate with the verification code.",
@@ -394,6 +401,8 @@ EN: dict[str, str] = {
     "error_generic": "Something went wrong. Your progress is saved. Try again, or reload the "
     "page and sign in with the same details. Reference code: {code}",
     "error_answer": "The answer could not be accepted: {reason}",
+    "error_expired": "This page has not been used for a long time. Reload the page and sign in "
+    "with the same details: your progress is saved.",
     "error_content": "The course content could not be loaded. Please contact the trainer. "
     "Reference code: {code}",
     "no_scenario": "This situation is not part of the course.",

@@ -32,6 +32,23 @@ def learner_root() -> Path:
     return notebooks_root() / "learner"
 
 
+# Jupyter data folder shipped in the package; holds voila/templates/somequiz.
+JUPYTER_DATA = Path(__file__).resolve().with_name("jupyter")
+TEMPLATE = "somequiz"
+
+
+def use_packaged_templates() -> None:
+    """Put :data:`JUPYTER_DATA` first on ``JUPYTER_PATH``, where Voilà looks up templates.
+
+    Voilà has no setting for a template search path: it collects template and static folders
+    from the Jupyter data path (also when serving the template's static files).
+    """
+    folder = str(JUPYTER_DATA)
+    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if folder not in paths:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([folder, *paths])
+
+
 def set_xsrf_cookie(handler: Any, notebook: Any, cwd: str) -> None:
     """Voilà pre-launch hook: make sure the page's first response sets the ``_xsrf`` cookie.
 
@@ -61,6 +78,10 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.show_tracebacks = False
     voila.allow_template_override = "NO"
     voila.allow_theme_override = "NO"
+    # The lab template without links to public CDNs (Font Awesome, Mermaid): pages load
+    # from this server only. See somequiz/ui/jupyter/voila/templates/somequiz.
+    use_packaged_templates()
+    voila.template = TEMPLATE
     # Before each page's kernel starts: per-address rate limit, kernel cap, _xsrf cookie.
     voila.prelaunch_hook = PageLoadGuard(
         options.page_loads_per_minute,
@@ -86,11 +107,44 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     return config
 
 
-def serve(host: str, port: int, root: Path | None = None, *, token: str | None = None) -> None:
-    """Run a server on ``root`` (the learner notebooks by default) until interrupted."""
+def _learner_voila(store: Store) -> type[Any]:
+    """Voilà that also runs the course service (:mod:`somequiz.ui.service`) for its kernels."""
     from voila.app import Voila
 
-    from somequiz.ui import MIGRATED_ENV
+    from somequiz.ui import SOCKET_ENV
+    from somequiz.ui.service import ContentCache, LearnerService, start_service
+
+    class LearnerVoila(Voila):  # type: ignore[misc]
+        def init_handlers(self) -> list[Any]:
+            handlers: list[Any] = super().init_handlers()
+            options = settings()
+            service = LearnerService(
+                ContentCache(options.scenarios, store),
+                store,
+                idle_timeout=options.session_idle_timeout,
+            )
+            # Voilà's connection folder is private to the server's user (0700).
+            socket_path = Path(self.connection_dir) / "somequiz-service.sock"
+            self.somequiz_service = start_service(socket_path, service)
+            os.environ[SOCKET_ENV] = str(socket_path)
+            return handlers
+
+    return LearnerVoila
+
+
+def serve(
+    host: str,
+    port: int,
+    root: Path | None = None,
+    *,
+    token: str | None = None,
+    course_service: bool = False,
+) -> None:
+    """Run a server on ``root`` (the learner notebooks by default) until interrupted.
+
+    The learner server (``course_service``) also runs the service its pages' kernels use.
+    """
+    from voila.app import Voila
 
     folder = root or learner_root()
     # Kernels run in the notebook's folder: hand them absolute paths.
@@ -98,10 +152,11 @@ def serve(host: str, port: int, root: Path | None = None, *, token: str | None =
     os.environ["SOMEQUIZ_RESULTS"] = str(settings().results.resolve())
     settings.cache_clear()
     settings().results.mkdir(parents=True, exist_ok=True)
-    store = Store()  # migrate once here, so that learner kernels need not
-    try:
-        remember_content(store, load_content(settings().scenarios))
-    finally:
+    store = Store()  # migrate once here, so that no kernel needs to
+    remember_content(store, load_content(settings().scenarios))
+    app: type[Any] = Voila
+    if course_service:
+        app = _learner_voila(store)
+    else:
         store.close()
-    os.environ[MIGRATED_ENV] = "1"
-    Voila.launch_instance(argv=[str(folder)], config=voila_config(host, port, folder, token))
+    app.launch_instance(argv=[str(folder)], config=voila_config(host, port, folder, token))

@@ -32,9 +32,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def context(context: BrowserContext) -> BrowserContext:
     """A browser context that reaches only this machine.
 
-    Voilà's page asks a CDN for Font Awesome; on a closed network that request can hang, and a
-    pending stylesheet holds back the page's scripts (so the kernel is never connected).
-    Failing it at once makes every page load deterministic.
+    The pages need nothing from outside (test_no_third_party.py checks that); should a request
+    leave the machine anyway, failing it at once keeps page loads deterministic, since a
+    pending stylesheet would hold back the page's scripts (and the kernel connection).
     """
     context.route(_OUTSIDE, lambda route: route.abort())
     return context

@@ -3,6 +3,7 @@ keyboard, phone width, axe-core on every screen, screenshots under test-artifact
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -70,9 +71,15 @@ def test_complete_course_and_pass(page: Page, server: Server, artifacts: Path) -
     code = page.locator(".sq-code").inner_text()
     assert len(code) == 14
     with page.expect_download() as download:
-        page.locator("a[download]").click()
+        page.locator("a[download$='.html']").click()
     certificate = Path(download.value.path()).read_text(encoding="utf-8")
     assert code in certificate and "&lt;img src=x" in certificate and XSS not in certificate
+    with page.expect_download() as download:
+        page.locator("a[download$='.pdf']").click()
+    pdf = subprocess.run(
+        ["pdftotext", download.value.path(), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert code in pdf and "<img src=x" in pdf
     shot(page, artifacts, "09-result-passed")
     assert_accessible(page, "result")
     assert dialogs == []

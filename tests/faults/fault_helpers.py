@@ -8,7 +8,7 @@ from pathlib import Path
 from ui.ui_helpers import answer, best_indices, next_step, sign_in
 
 from somequiz.store import Store, StoredAnswer
-from somequiz.ui.app import LearnerApp
+from somequiz.ui.session import LearnerSession
 
 __all__ = ["answer", "answers_of", "best", "mount", "next_step", "remount", "sign_in"]
 
@@ -23,13 +23,13 @@ def remount(target: Path, mode: str) -> None:
     mount("-o", f"remount,{mode}", str(target))
 
 
-def best(app: LearnerApp) -> None:
+def best(app: LearnerSession) -> None:
     """Submit the best answer to the step on screen."""
     assert app.active is not None
     answer(app, *best_indices(app, app.content.scenarios[app.active]))
 
 
-def answers_of(store: Store, app: LearnerApp) -> list[StoredAnswer]:
+def answers_of(store: Store, app: LearnerSession) -> list[StoredAnswer]:
     """The learner's stored answers, in the order they were given."""
     assert app.attempt is not None
     return store.answers(app.attempt.id)

@@ -12,7 +12,7 @@ from fault_helpers import answers_of, best, next_step, sign_in
 import somequiz.store as store_module
 from somequiz.content import Content
 from somequiz.store import Store
-from somequiz.ui.app import LearnerApp
+from somequiz.ui.session import LearnerSession
 
 SKEW = timedelta(hours=3)
 
@@ -25,10 +25,10 @@ class Server:
         self.offset = offset
         self.content = content
 
-    def page(self, monkeypatch: pytest.MonkeyPatch) -> LearnerApp:
+    def page(self, monkeypatch: pytest.MonkeyPatch) -> LearnerSession:
         """A page load on this server, signed in (a failover resumes the learner here)."""
         self.use(monkeypatch)
-        app = LearnerApp(self.content, self.store)
+        app = LearnerSession(self.content, self.store)
         sign_in(app)
         return app
 

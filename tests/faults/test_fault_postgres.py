@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from somequiz.content import Content
 from somequiz.errors import StoreError
 from somequiz.store import Store
-from somequiz.ui.app import LearnerApp
+from somequiz.ui.session import LearnerSession
 
 pytestmark = pytest.mark.postgres
 
@@ -98,7 +98,7 @@ def test_postgres_restart_during_a_run_drops_no_answer(
     pg_database: str, cluster: Cluster, ui_content: Content
 ) -> None:
     store = Store(pg_database)
-    app = LearnerApp(ui_content, store)
+    app = LearnerSession(ui_content, store)
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     best(app)
@@ -139,7 +139,7 @@ def test_postgres_restart_during_a_run_drops_no_answer(
         ("asiakas-viesti", step.step_id),
     ]
     # A reload resumes right after the last stored answer.
-    reloaded = LearnerApp(ui_content, store)
+    reloaded = LearnerSession(ui_content, store)
     sign_in(reloaded)
     assert reloaded.run is not None
     assert [f.step_id for f in reloaded.run.runs["asiakas-viesti"].feedback] == [step.step_id]
@@ -152,7 +152,7 @@ def test_commit_whose_acknowledgement_is_lost_is_not_stored_twice(
     """The database commits, then the connection breaks before the reply: the learner sees
     "try again", and the retry finds the stored answer instead of adding a second one."""
     store = Store(pg_database)
-    app = LearnerApp(ui_content, store)
+    app = LearnerSession(ui_content, store)
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     real = store.record_answer

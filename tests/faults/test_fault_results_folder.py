@@ -15,7 +15,7 @@ from fault_helpers import answers_of, best, next_step, remount, sign_in
 from somequiz.content import Content
 from somequiz.errors import StoreError
 from somequiz.store import Store
-from somequiz.ui.app import LearnerApp
+from somequiz.ui.session import LearnerSession
 
 Disk = Callable[[str], Path]
 
@@ -44,9 +44,9 @@ def _fill(folder: Path) -> Path:
     return filler
 
 
-def _started(content: Content, db: Path) -> tuple[Store, LearnerApp]:
+def _started(content: Content, db: Path) -> tuple[Store, LearnerSession]:
     store = Store(f"sqlite:///{db}")
-    app = LearnerApp(content, store)
+    app = LearnerSession(content, store)
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     best(app)

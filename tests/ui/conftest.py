@@ -6,12 +6,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ui_helpers import UI_COURSE
 
 from somequiz.content import Content, load_content
 from somequiz.store import Store
-from somequiz.ui.app import LearnerApp
-
-UI_COURSE = Path(__file__).resolve().parents[1] / "fixtures" / "ui-course"
+from somequiz.ui.session import LearnerSession
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +28,10 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def make_app(ui_content: Content, sqlite_store: Store) -> Callable[..., LearnerApp]:
+def make_app(ui_content: Content, sqlite_store: Store) -> Callable[..., LearnerSession]:
     """A factory of learner pages on the shared store (a second call is a reload)."""
 
-    def make(content: Content | None = None, **kwargs: object) -> LearnerApp:
-        return LearnerApp(content or ui_content, sqlite_store, **kwargs)  # type: ignore[arg-type]
+    def make(content: Content | None = None, **kwargs: object) -> LearnerSession:
+        return LearnerSession(content or ui_content, sqlite_store, **kwargs)  # type: ignore[arg-type]
 
     return make

@@ -16,7 +16,7 @@ KEY = re.compile(r"""\bt\(\s*["']([a-z_-]+)["']\s*[,)]""")
 
 def _used_keys() -> set[str]:
     keys = set()
-    for path in [*UI.glob("templates/*.html"), UI / "app.py"]:
+    for path in [*UI.glob("templates/*.html"), UI / "session.py", UI / "relay.py"]:
         keys |= set(KEY.findall(path.read_text(encoding="utf-8")))
     return keys
 

@@ -1,31 +1,34 @@
-"""Driving a LearnerApp the way the page's JavaScript does."""
+"""Driving a LearnerSession the way the page's JavaScript does."""
 
 from __future__ import annotations
 
-from somequiz.scenario import Scenario
-from somequiz.ui.app import LearnerApp
+from pathlib import Path
 
+from somequiz.scenario import Scenario
+from somequiz.ui.session import LearnerSession
+
+UI_COURSE = Path(__file__).resolve().parents[1] / "fixtures" / "ui-course"
 IDENTITY = {"name": "Testi Oppija", "employee_number": "T100", "unit": "Hallinto"}
 
 
-def sign_in(app: LearnerApp, **fields: str) -> None:
+def sign_in(app: LearnerSession, **fields: str) -> None:
     """Fill and send the start form."""
     app.dispatch({"action": "start", "fields": {**IDENTITY, **fields}})
 
 
-def answer(app: LearnerApp, *indices: int) -> None:
+def answer(app: LearnerSession, *indices: int) -> None:
     """Submit the choices at ``indices`` of the step on screen."""
     app.dispatch_step(
         {"type": "submit", "token": app.step.token, "chosen": [str(i) for i in indices]}
     )
 
 
-def next_step(app: LearnerApp) -> None:
+def next_step(app: LearnerSession) -> None:
     """Press the button under the feedback."""
     app.dispatch_step({"type": "next", "token": app.step.token})
 
 
-def best_indices(app: LearnerApp, scenario: Scenario) -> list[int]:
+def best_indices(app: LearnerSession, scenario: Scenario) -> list[int]:
     """The indices of the perfect answer to the step on screen."""
     assert app.ref is not None
     step = scenario.step(app.ref.step_id)
@@ -36,7 +39,7 @@ def best_indices(app: LearnerApp, scenario: Scenario) -> list[int]:
     return [step.choices.index(best)]
 
 
-def worst_indices(app: LearnerApp, scenario: Scenario) -> list[int]:
+def worst_indices(app: LearnerSession, scenario: Scenario) -> list[int]:
     """The indices of the lowest-scoring answer to the step on screen."""
     assert app.ref is not None
     step = scenario.step(app.ref.step_id)
@@ -47,7 +50,7 @@ def worst_indices(app: LearnerApp, scenario: Scenario) -> list[int]:
     return [step.choices.index(worst)]
 
 
-def play(app: LearnerApp, scenario_id: str, *, best: bool = True) -> None:
+def play(app: LearnerSession, scenario_id: str, *, best: bool = True) -> None:
     """Open a scenario and answer every step perfectly (or as badly as possible)."""
     app.dispatch({"action": "open", "arg": scenario_id})
     scenario = app.content.scenarios[scenario_id]
@@ -60,6 +63,6 @@ def play(app: LearnerApp, scenario_id: str, *, best: bool = True) -> None:
     raise AssertionError("the scenario did not end")
 
 
-def retry(app: LearnerApp, scenario_id: str) -> None:
+def retry(app: LearnerSession, scenario_id: str) -> None:
     """Press the retry button of a scenario."""
     app.dispatch({"action": "retry", "arg": scenario_id})

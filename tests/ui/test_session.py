@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,10 +15,10 @@ from ui_helpers import IDENTITY, answer, next_step, play, retry, sign_in
 from somequiz.content import Content
 from somequiz.errors import StoreError
 from somequiz.store import Store
-from somequiz.ui.app import LearnerApp
 from somequiz.ui.identity import configured_headers, sso_identity
+from somequiz.ui.session import LearnerSession
 
-App = Callable[..., LearnerApp]
+App = Callable[..., LearnerSession]
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -42,14 +44,9 @@ def _secrets(content: Content) -> list[str]:
     return found
 
 
-def _all_state(app: LearnerApp) -> str:
-    states = []
-    for widget in (app.header, app.step, app.footer):
-        state = widget.get_state()
-        state.pop("_esm", None)
-        state.pop("_css", None)
-        states.append(state)
-    return json.dumps(states, ensure_ascii=False)
+def _all_state(app: LearnerSession) -> str:
+    """Everything the service sends to the page's kernel (and so to the browser)."""
+    return json.dumps(app.snapshot(), ensure_ascii=False)
 
 
 def test_start_form_requires_name_employee_number_and_unit(make_app: App) -> None:
@@ -87,6 +84,9 @@ def test_complete_course_and_pass(make_app: App, sqlite_store: Store, ui_content
     assert app.completion is not None and app.completion.passed
     assert app.completion.certificate_code in app.header.html
     assert "data:text/html;charset=utf-8;base64," in app.header.html
+    pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', app.header.html)
+    assert pdf is not None
+    assert base64.b64decode(pdf.group(1)).startswith(b"%PDF")
     assert sqlite_store.completion(app.completion.attempt_id) is not None
 
 
@@ -206,7 +206,7 @@ def test_retries_survive_a_reload(make_app: App) -> None:
     assert not reloaded.run.can_retry("asiakas-viesti")
 
 
-def test_widget_state_holds_no_answer_key_before_submit(make_app: App, ui_content: Content) -> None:
+def test_page_state_holds_no_answer_key_before_submit(make_app: App, ui_content: Content) -> None:
     app = make_app()
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
@@ -312,7 +312,7 @@ def test_unknown_scenario_page(make_app: App) -> None:
 def test_every_shipped_scenario_plays_through(
     content: Content, sqlite_store: Store, tmp_path: Path, best: bool
 ) -> None:
-    app = LearnerApp(content, sqlite_store)
+    app = LearnerSession(content, sqlite_store)
     sign_in(app, unit=content.course.units[0] if content.course.units else "")
     for sid in content.course.scenarios:
         play(app, sid, best=best)

@@ -1,8 +1,10 @@
 """The learner course: start, overview, scenarios step by step, summaries, result, completion.
 
-The browser is not trusted. Widget state carries only what is on screen; every action that
-comes back is checked here, grading goes through the engine, and an answer is committed to
-the store before its feedback is sent to the page.
+One :class:`LearnerSession` per learner page, living in the learner server beside the content
+and the store (the page's kernel only relays; see :mod:`somequiz.ui.service`). The browser is
+not trusted: the page state carries only what is on screen, every action that comes back is
+checked here, grading goes through the engine, and an answer is committed to the store before
+its feedback is sent to the page.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-import ipywidgets as widgets
-
 from somequiz.content import Content
 from somequiz.errors import AnswerError
 from somequiz.hashing import course_hash, model_hash
@@ -23,11 +23,12 @@ from somequiz.scenario import Scenario
 from somequiz.scoring import Answer, CourseRun, Feedback, ScenarioRun
 from somequiz.store import Attempt, Completion, Learner, Store
 from somequiz.text import LANGS, Lang, Translations
+from somequiz.ui.certificate import certificate_pdf
 from somequiz.ui.errors import log, reference_code, setup_logging
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.messages import Messages
 from somequiz.ui.render import channel_icon, render
-from somequiz.ui.widgets import ChoiceStep, Screen
+from somequiz.ui.state import PageState, Part
 
 _EMPLOYEE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 _MAX_NAME = 200
@@ -50,8 +51,8 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-class LearnerApp:
-    """One learner's page: widgets plus the course state behind them."""
+class LearnerSession:
+    """One learner's page: what it shows plus the course state behind it."""
 
     def __init__(
         self,
@@ -81,25 +82,18 @@ class LearnerApp:
         self.form_values: dict[str, str] = {"name": "", "employee_number": "", "unit": ""}
         self.form_errors: dict[str, str] = {}
         self.flag_state: tuple[bool, str] = (False, "")
-        self.header = Screen()
-        self.step = ChoiceStep()
-        self.footer = Screen()
-        self.view = widgets.VBox(children=(self.header,))
-        self.view.add_class("sq-page")
-        self.header.on_msg(self._on_screen)
-        self.footer.on_msg(self._on_screen)
-        self.step.on_msg(self._on_step)
+        self._pdf: tuple[tuple[str, str], str] | None = None
+        self.page = PageState()
+        self.header, self.step, self.footer = self.page.header, self.page.step, self.page.footer
         if scenario_id is not None and scenario_id not in content.course.scenarios:
             self.error = self.t("no_scenario")
         self.refresh()
 
     # Entry points for messages from the page (also what the unit tests drive)
 
-    def _on_screen(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        self.dispatch(content)
-
-    def _on_step(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        self.dispatch_step(content)
+    def snapshot(self) -> dict[str, Any]:
+        """The page as the kernel copies it into the widgets."""
+        return self.page.snapshot()
 
     def dispatch(self, content: Any) -> None:
         """Handle an action from a screen (button or form)."""
@@ -348,10 +342,9 @@ class LearnerApp:
         run.runs[ref.scenario_id] = probe
         ref.answered = True
         html = render("feedback.html", self.t, **self._feedback_view(scenario, feedback, probe))
-        with self.step.hold_sync():
-            self.step.error = ""
-            self.step.feedback_html = html
-            self.step.answered = True
+        self.step.error = ""
+        self.step.feedback_html = html
+        self.step.answered = True
 
     def _flag(self, comment: str) -> None:
         ref = self.ref
@@ -436,14 +429,11 @@ class LearnerApp:
             "summary": self._render_summary,
             "result": self._render_result,
         }[self.screen_name]
-        with self.header.hold_sync():
-            self.header.lang = self.lang
-            self.header.title = f"{self.t('app_name')} – {self.tx(self.content.course.title)}"
-        children = render_screen()
-        if tuple(self.view.children) != children:
-            self.view.children = children
+        self.header.lang = self.lang
+        self.header.title = f"{self.t('app_name')} – {self.tx(self.content.course.title)}"
+        self.page.children = render_screen()
 
-    def _render_start(self) -> tuple[widgets.Widget, ...]:
+    def _render_start(self) -> tuple[Part, ...]:
         course = self.content.course
         scenarios = [self.content.scenarios[s] for s in course.scenarios if self._allowed(s)]
         self.header.html = render(
@@ -462,9 +452,9 @@ class LearnerApp:
             errors=self.form_errors,
             start_label=self.t("start_button" if self.only is None else "start_scenario_button"),
         )
-        return (self.header,)
+        return ("header",)
 
-    def _render_overview(self) -> tuple[widgets.Widget, ...]:
+    def _render_overview(self) -> tuple[Part, ...]:
         run = self._course_run()
         course = self.content.course
         items, primary_given = [], False
@@ -511,9 +501,9 @@ class LearnerApp:
             finished=run.finished,
         )
         self.notice = ""
-        return (self.header,)
+        return ("header",)
 
-    def _render_scenario(self) -> tuple[widgets.Widget, ...]:
+    def _render_scenario(self) -> tuple[Part, ...]:
         ref = self.ref
         assert ref is not None
         run = self._course_run().runs[ref.scenario_id]
@@ -544,25 +534,24 @@ class LearnerApp:
             key: self.t(key)
             for key in ("choose_one", "choose_many", "submit", "choose_first", "saving", "feedback")
         }
-        with self.step.hold_sync():
-            self.step.token = ref.token
-            self.step.step_label = self.t("step_of", n=len(run.feedback) + 1)
-            self.step.narrative = self.tx(step.narrative)
-            self.step.prompt = self.tx(step.prompt)
-            self.step.kind = step.kind
-            self.step.choices = [
-                {"id": str(n), "text": self.tx(c.text)} for n, c in enumerate(step.choices)
-            ]
-            self.step.labels = labels
-            self.step.answered = False
-            self.step.feedback_html = ""
-            self.step.error = ""
+        self.step.token = ref.token
+        self.step.step_label = self.t("step_of", n=len(run.feedback) + 1)
+        self.step.narrative = self.tx(step.narrative)
+        self.step.prompt = self.tx(step.prompt)
+        self.step.kind = step.kind
+        self.step.choices = [
+            {"id": str(n), "text": self.tx(c.text)} for n, c in enumerate(step.choices)
+        ]
+        self.step.labels = labels
+        self.step.answered = False
+        self.step.feedback_html = ""
+        self.step.error = ""
         self.footer.html = render(
             "flag.html", self.t, thanks=self.flag_state[0], error=self.flag_state[1]
         )
-        return (self.header, self.step, self.footer)
+        return ("header", "step", "footer")
 
-    def _render_summary(self) -> tuple[widgets.Widget, ...]:
+    def _render_summary(self) -> tuple[Part, ...]:
         run = self._course_run()
         sid = self.active
         assert sid is not None
@@ -600,7 +589,7 @@ class LearnerApp:
             rules=self._rules(result.rules_to_review),
             actions=actions,
         )
-        return (self.header,)
+        return ("header",)
 
     def _summary_actions(self, sid: str) -> list[dict[str, str]]:
         run = self._course_run()
@@ -622,7 +611,7 @@ class LearnerApp:
             actions.append({"action": "result", "arg": "", "label": self.t("to_result")})
         return actions
 
-    def _render_result(self) -> tuple[widgets.Widget, ...]:
+    def _render_result(self) -> tuple[Part, ...]:
         run = self._course_run()
         result = run.result(self.content.catalogue)
         themes = [
@@ -646,10 +635,13 @@ class LearnerApp:
                     )
         completion = None
         if self.completion is not None:
+            code = self.completion.certificate_code
             completion = {
-                "code": self.completion.certificate_code,
+                "code": code,
                 "href": self._certificate_href(self.completion),
-                "filename": f"todistus-{self.completion.certificate_code}.html",
+                "filename": f"todistus-{code}.html",
+                "pdf_href": self._certificate_pdf_href(self.completion),
+                "pdf_filename": f"todistus-{code}.pdf",
             }
         self.header.html = render(
             "result.html",
@@ -665,7 +657,27 @@ class LearnerApp:
             retry=retry,
             completion=completion,
         )
-        return (self.header,)
+        return ("header",)
+
+    def _certificate_pdf_href(self, completion: Completion) -> str:
+        # Drawn once per page (≈ 0.2 s): the result screen is redrawn on every visit.
+        key = (completion.certificate_code, self.lang)
+        if self._pdf is None or self._pdf[0] != key:
+            assert self.learner is not None
+            document = certificate_pdf(
+                name=self.learner.name,
+                course_title=self.tx(self.content.course.title),
+                completed=completion.completed_at.date(),
+                points=completion.points,
+                max_points=completion.max_points,
+                code=completion.certificate_code,
+                lang=self.lang,
+                employee_number=self.learner.employee_number or "",
+                unit=self.learner.unit or "",
+            )
+            encoded = base64.b64encode(document).decode("ascii")
+            self._pdf = (key, f"data:application/pdf;base64,{encoded}")
+        return self._pdf[1]
 
     def _certificate_href(self, completion: Completion) -> str:
         assert self.learner is not None

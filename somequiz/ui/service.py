@@ -1,0 +1,230 @@
+"""The course service inside the learner server: one process holds the content, the store
+and every page's :class:`~somequiz.ui.session.LearnerSession`; the pages' kernels relay to it.
+
+Why not in each kernel: a kernel that imported pydantic, SQLAlchemy, Jinja and the content
+cost ≈ 90 MiB and ≈ 1 s of imports per page, and held a database connection per open page.
+The kernels now only carry widgets (see :mod:`somequiz.ui.relay`); grading, storing and
+rendering run here, once per process, with one connection pool.
+
+The service listens on a Unix socket in Voilà's private (0700) connection folder, so only
+processes of the server's own user reach it; the browser never can. Its path reaches the
+kernels in ``somequiz.ui.SOCKET_ENV``, inherited from the server's environment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.netutil import bind_unix_socket
+
+from somequiz.content import Content, load_content
+from somequiz.errors import ServiceError
+from somequiz.store import Store
+from somequiz.ui.errors import log, reference_code
+from somequiz.ui.identity import SsoIdentity
+from somequiz.ui.session import LearnerSession
+from somequiz.versions import remember_content
+
+_MAX_BODY = 64 * 1024
+
+
+def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a trainer saves a file in the content folder."""
+    return tuple(
+        sorted(
+            (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix in {".yaml", ".yml"}
+        )
+    )
+
+
+class ContentCache:
+    """The course content, reloaded when its files change; a broken edit keeps the last good."""
+
+    def __init__(self, folder: Path, store: Store) -> None:
+        self.folder = folder
+        self.store = store
+        self._lock = threading.Lock()
+        self._content: Content | None = None
+        self._seen: tuple[tuple[str, int, int], ...] = ()
+
+    def get(self) -> Content:
+        """The current content (loads it the first time and after every change)."""
+        with self._lock:
+            seen = _fingerprint(self.folder)
+            if self._content is None or seen != self._seen:
+                try:
+                    content = load_content(self.folder)
+                    remember_content(self.store, content)
+                    self._content = content
+                except Exception:
+                    if self._content is None:
+                        raise
+                    log.exception("changed content in %s does not load; kept the last", self.folder)
+                self._seen = seen
+            return self._content
+
+
+@dataclass
+class _Entry:
+    session: LearnerSession
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    used: float = field(default_factory=time.monotonic)
+
+
+class LearnerService:
+    """Every open learner page of this process, by an unguessable session id."""
+
+    def __init__(self, content: ContentCache, store: Store, *, idle_timeout: float) -> None:
+        self.content = content
+        self.store = store
+        self.idle_timeout = idle_timeout
+        self._sessions: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def open(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Start a page: ``scenario`` (or null) and ``sso`` (or null) → its id and page."""
+        scenario = payload.get("scenario")
+        sso = payload.get("sso")
+        identity = None
+        if isinstance(sso, dict) and isinstance(sso.get("external_id"), str):
+            identity = SsoIdentity(sso["external_id"], str(sso.get("name", "")))
+        session = LearnerSession(
+            self.content.get(),
+            self.store,
+            scenario_id=scenario if isinstance(scenario, str) else None,
+            sso=identity,
+        )
+        session_id = uuid.uuid4().hex
+        with self._lock:
+            self._sessions[session_id] = _Entry(session)
+        return {"session": session_id, "page": session.snapshot()}
+
+    def event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An action of the page (``part`` "screen" or "step", ``content``) → the new page."""
+        entry = self._entry(payload.get("session"))
+        content = payload.get("content")
+        with entry.lock:
+            entry.used = time.monotonic()
+            if payload.get("part") == "step":
+                entry.session.dispatch_step(content)
+            else:
+                entry.session.dispatch(content)
+            return {"page": entry.session.snapshot()}
+
+    def close(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Forget a page whose kernel is shutting down."""
+        with self._lock:
+            self._sessions.pop(str(payload.get("session")), None)
+        return {}
+
+    def sweep(self) -> None:
+        """Forget pages unused for longer than the idle timeout (their kernels are gone)."""
+        limit = time.monotonic() - self.idle_timeout
+        with self._lock:
+            stale = [key for key, entry in self._sessions.items() if entry.used < limit]
+            for key in stale:
+                del self._sessions[key]
+        if stale:
+            log.info("forgot %d idle pages", len(stale))
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _entry(self, session_id: object) -> _Entry:
+        with self._lock:
+            entry = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        if entry is None:
+            raise ServiceError("Sivu on vanhentunut. Lataa sivu uudelleen.")
+        return entry
+
+
+class _Handler(web.RequestHandler):
+    """``POST /<method>`` with a JSON object; answers JSON, or 4xx/5xx with ``error``."""
+
+    def initialize(self, service: LearnerService, pool: ThreadPoolExecutor) -> None:
+        self.service = service
+        self.pool = pool
+
+    def check_xsrf_cookie(self) -> None:
+        """Only local processes of the server's user reach this socket; no browser does."""
+
+    async def post(self, method: str) -> None:
+        handler = {
+            "open": self.service.open,
+            "event": self.service.event,
+            "close": self.service.close,
+        }.get(method)
+        if handler is None:
+            raise web.HTTPError(404)
+        try:
+            payload = json.loads(self.request.body)
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            raise web.HTTPError(400) from exc
+        try:
+            # Grading, storing and rendering block: keep Voilà's event loop free for pages.
+            answer = await IOLoop.current().run_in_executor(self.pool, handler, payload)
+        except ServiceError as exc:
+            self.set_status(410)
+            answer = {"error": str(exc)}
+        except Exception:
+            code = reference_code()
+            log.exception("service error %s in %s", code, method)
+            self.set_status(500)
+            answer = {"error": "internal", "code": code}
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(answer))
+
+
+def start_service(
+    socket_path: Path, service: LearnerService, *, workers: int = 4
+) -> tuple[HTTPServer, PeriodicCallback]:
+    """Serve ``service`` on ``socket_path`` (mode 0600) in the current event loop."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="somequiz-service")
+    app = web.Application([(r"/(\w+)", _Handler, {"service": service, "pool": pool})])
+    server = HTTPServer(app, max_body_size=_MAX_BODY)
+    server.add_socket(bind_unix_socket(str(socket_path), mode=0o600))
+    sweeper = PeriodicCallback(service.sweep, 60_000)
+    sweeper.start()
+    logging.getLogger("somequiz.ui").info("course service on %s", socket_path)
+    return server, sweeper
+
+
+class LocalClient:
+    """The service in this very process, with the same JSON round trip as over the socket."""
+
+    def __init__(self, service: LearnerService) -> None:
+        self.service = service
+
+    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Call the service's ``method`` directly."""
+        handler = getattr(self.service, method)
+        answer: dict[str, Any] = json.loads(json.dumps(handler(json.loads(json.dumps(payload)))))
+        return answer
+
+
+def local_client() -> LocalClient:
+    """A service of its own for a page run outside the learner server."""
+    from somequiz.config import settings
+
+    store = Store()
+    service = LearnerService(
+        ContentCache(settings().scenarios, store),
+        store,
+        idle_timeout=settings().session_idle_timeout,
+    )
+    return LocalClient(service)
