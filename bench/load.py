@@ -108,10 +108,17 @@ class Widgets:
         page = next(k for k, s in self.models.items() if "sq-page" in s.get("_dom_classes", ()))
         self.page = page
         self.header = _model_id(self.models[page]["children"][0])
-        self.step = next(
-            k
-            for k, s in self.models.items()
-            if str(s.get("_anywidget_id", "")).endswith("ChoiceStep")
+
+    @property
+    def step(self) -> str:
+        """The choice step's model id ("" until the kernel has made it, on the first step)."""
+        return next(
+            (
+                k
+                for k, s in self.models.items()
+                if str(s.get("_anywidget_id", "")).endswith("ChoiceStep")
+            ),
+            "",
         )
 
     def apply(self, message: Message) -> None:
@@ -141,7 +148,7 @@ class Widgets:
         children = [_model_id(c) for c in self.models[self.page].get("children", [])]
         if 'data-action="start"' in markup:
             return "start"
-        if self.step in children and self.step_state.get("token"):
+        if self.step and self.step in children and self.step_state.get("token"):
             return "scenario"
         for marker, name in (
             ("sq-themes", "result"),
