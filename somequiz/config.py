@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     kernel_cull_interval: int = 60  # seconds between culling rounds
     # A page unused this long is forgotten by the course service (reload resumes it).
     session_idle_timeout: int = 4 * 3600
+    # Course service processes per learner server (grading, storing); about one per core.
+    service_processes: int = 2
 
     def database_url(self) -> str:
         """The configured database URL, by default a SQLite file under ``results``."""

@@ -25,6 +25,8 @@ class Content:
     scenarios: dict[str, Scenario]
     folder: Path
     problems: list[Problem] = field(default_factory=list)
+    # Derived values (content hashes) computed once per loaded content; see somequiz.hashing.
+    memo: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def course_scenarios(self) -> list[Scenario]:
         """The course's scenarios in course order."""

@@ -19,6 +19,16 @@ def model_hash(model: Scenario | Course | Catalogue) -> str:
 
 def course_hash(content: Content) -> str:
     """Hash of the course settings, its scenarios in order and the rule catalogue."""
-    parts = [model_hash(content.course), model_hash(content.catalogue)]
-    parts += [model_hash(s) for s in content.course_scenarios()]
-    return hashlib.sha256("|".join(parts).encode("ascii")).hexdigest()[:16]
+    if "course" not in content.memo:
+        parts = [model_hash(content.course), model_hash(content.catalogue)]
+        parts += [scenario_hash(content, sid) for sid in content.course.scenarios]
+        content.memo["course"] = hashlib.sha256("|".join(parts).encode("ascii")).hexdigest()[:16]
+    return content.memo["course"]
+
+
+def scenario_hash(content: Content, scenario_id: str) -> str:
+    """``model_hash`` of one of the content's scenarios, computed once per loaded content."""
+    key = f"scenario:{scenario_id}"
+    if key not in content.memo:
+        content.memo[key] = model_hash(content.scenarios[scenario_id])
+    return content.memo[key]

@@ -18,10 +18,11 @@ def _page(scenario_id: str | None) -> Any:
     from somequiz.ui.relay import Client, Relay, SocketClient
 
     setup_logging()
-    path = os.environ.get(SOCKET_ENV)
+    sockets = [path for path in os.environ.get(SOCKET_ENV, "").split(os.pathsep) if path]
     client: Client
-    if path:
-        client = SocketClient(path)
+    if sockets:
+        # Pages spread over the server's service processes; a page stays with its one.
+        client = SocketClient(sockets[os.getpid() % len(sockets)])
     else:
         # Outside the learner server (a developer's Jupyter, nbconvert): an in-process service.
         from somequiz.ui.service import local_client

@@ -107,27 +107,27 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     return config
 
 
-def _learner_voila(store: Store) -> type[Any]:
-    """Voilà that also runs the course service (:mod:`somequiz.ui.service`) for its kernels."""
+def _learner_voila() -> type[Any]:
+    """Voilà that also runs the course service processes its kernels relay to."""
     from voila.app import Voila
 
     from somequiz.ui import SOCKET_ENV
-    from somequiz.ui.service import ContentCache, LearnerService, start_service
+    from somequiz.ui.service import ServiceProcesses
 
     class LearnerVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
             handlers: list[Any] = super().init_handlers()
-            options = settings()
-            service = LearnerService(
-                ContentCache(options.scenarios, store),
-                store,
-                idle_timeout=options.session_idle_timeout,
-            )
             # Voilà's connection folder is private to the server's user (0700).
-            socket_path = Path(self.connection_dir) / "somequiz-service.sock"
-            self.somequiz_service = start_service(socket_path, service)
-            os.environ[SOCKET_ENV] = str(socket_path)
+            self.somequiz_services = ServiceProcesses(
+                Path(self.connection_dir), settings().service_processes
+            )
+            sockets = self.somequiz_services.start()
+            os.environ[SOCKET_ENV] = os.pathsep.join(str(path) for path in sockets)
             return handlers
+
+        def stop(self) -> None:
+            super().stop()
+            self.somequiz_services.stop()
 
     return LearnerVoila
 
@@ -152,11 +152,10 @@ def serve(
     os.environ["SOMEQUIZ_RESULTS"] = str(settings().results.resolve())
     settings.cache_clear()
     settings().results.mkdir(parents=True, exist_ok=True)
-    store = Store()  # migrate once here, so that no kernel needs to
-    remember_content(store, load_content(settings().scenarios))
-    app: type[Any] = Voila
-    if course_service:
-        app = _learner_voila(store)
-    else:
+    store = Store()  # migrate once here, before any service or kernel starts
+    try:
+        remember_content(store, load_content(settings().scenarios))
+    finally:
         store.close()
+    app: type[Any] = _learner_voila() if course_service else Voila
     app.launch_instance(argv=[str(folder)], config=voila_config(host, port, folder, token))

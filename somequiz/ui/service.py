@@ -1,20 +1,26 @@
-"""The course service inside the learner server: one process holds the content, the store
-and every page's :class:`~somequiz.ui.session.LearnerSession`; the pages' kernels relay to it.
+"""The course service of the learner server: the content, the store and every page's
+:class:`~somequiz.ui.session.LearnerSession`; the pages' kernels relay to it.
 
 Why not in each kernel: a kernel that imported pydantic, SQLAlchemy, Jinja and the content
 cost ≈ 90 MiB and ≈ 1 s of imports per page, and held a database connection per open page.
 The kernels now only carry widgets (see :mod:`somequiz.ui.relay`); grading, storing and
-rendering run here, once per process, with one connection pool.
+rendering run here, in a few processes per learner server (:class:`ServiceProcesses`), each
+with one connection pool.
 
-The service listens on a Unix socket in Voilà's private (0700) connection folder, so only
-processes of the server's own user reach it; the browser never can. Its path reaches the
+Each service process listens on a Unix socket in Voilà's private (0700) connection folder, so
+only processes of the server's own user reach it; the browser never can. The sockets reach the
 kernels in ``somequiz.ui.SOCKET_ENV``, inherited from the server's environment.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -31,7 +37,7 @@ from tornado.netutil import bind_unix_socket
 from somequiz.content import Content, load_content
 from somequiz.errors import ServiceError
 from somequiz.store import Store
-from somequiz.ui.errors import log, reference_code
+from somequiz.ui.errors import log, reference_code, setup_logging
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.session import LearnerSession
 from somequiz.versions import remember_content
@@ -204,6 +210,84 @@ def start_service(
     return server, sweeper
 
 
+def run_service(socket_path: Path, parent_pid: int) -> None:
+    """Run one course service process until SIGTERM or until its learner server is gone."""
+    from somequiz.config import settings
+
+    setup_logging()
+    options = settings()
+    store = Store(migrate=False)  # the learner server migrated before starting this
+    service = LearnerService(
+        ContentCache(options.scenarios, store), store, idle_timeout=options.session_idle_timeout
+    )
+    service.content.get()  # now, so that the first page need not wait for it
+    loop = IOLoop.current()
+    server, sweeper = start_service(socket_path, service)
+
+    def orphaned() -> None:
+        # A learner server killed with SIGKILL cannot stop its services: they notice here.
+        if os.getppid() != parent_pid:
+            log.info("learner server %d is gone; service stops", parent_pid)
+            loop.stop()
+
+    watch = PeriodicCallback(orphaned, 1000)
+    watch.start()
+    signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
+    try:
+        loop.start()
+    finally:
+        watch.stop()
+        sweeper.stop()
+        server.stop()
+        store.close()
+        socket_path.unlink(missing_ok=True)
+
+
+class ServiceProcesses:
+    """The course service processes of one learner server, one Unix socket each.
+
+    Separate processes, not threads of the server: grading, storing and rendering for a
+    hundred learners would otherwise share one interpreter lock with the Voilà event loop
+    that relays every page's websocket, and answers queued behind each other (p95 0.7 s with
+    100 learners in bench/load.py; see bench/README.md).
+    """
+
+    def __init__(self, folder: Path, count: int) -> None:
+        self.sockets = [folder / f"somequiz-service-{n}.sock" for n in range(max(1, count))]
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, timeout: float = 120.0) -> list[Path]:
+        """Start the processes and wait until every socket accepts connections."""
+        command = [sys.executable, "-m", "somequiz.ui.service", "--parent", str(os.getpid())]
+        self.processes = [subprocess.Popen([*command, str(path)]) for path in self.sockets]
+        deadline = time.monotonic() + timeout
+        for path, process in zip(self.sockets, self.processes, strict=True):
+            while not path.exists():
+                if process.poll() is not None:
+                    self.stop()
+                    raise ServiceError(
+                        "Kurssipalvelu ei käynnistynyt. Katso palvelimen loki ja aja "
+                        "'somequiz validate'."
+                    )
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise ServiceError("Kurssipalvelu ei käynnistynyt ajoissa. Yritä uudelleen.")
+                time.sleep(0.05)
+        return self.sockets
+
+    def stop(self) -> None:
+        """Stop the processes (SIGTERM, then SIGKILL after 10 s)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 class LocalClient:
     """The service in this very process, with the same JSON round trip as over the socket."""
 
@@ -228,3 +312,16 @@ def local_client() -> LocalClient:
         idle_timeout=settings().session_idle_timeout,
     )
     return LocalClient(service)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m somequiz.ui.service --parent PID SOCKET``, started by the learner server."""
+    parser = argparse.ArgumentParser(prog="somequiz.ui.service")
+    parser.add_argument("--parent", type=int, required=True, help="the learner server's pid")
+    parser.add_argument("socket", type=Path)
+    args = parser.parse_args(argv)
+    run_service(args.socket, args.parent)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from somequiz.content import Content
 from somequiz.errors import AnswerError
-from somequiz.hashing import course_hash, model_hash
+from somequiz.hashing import course_hash, scenario_hash
 from somequiz.scenario import Scenario
 from somequiz.scoring import Answer, CourseRun, Feedback, ScenarioRun
 from somequiz.store import Attempt, Completion, Learner, Store
@@ -326,7 +326,7 @@ class LearnerSession:
                 attempt_id=self.attempt.id,
                 scenario_id=scenario.id,
                 scenario_version=scenario.version,
-                scenario_hash=model_hash(scenario),
+                scenario_hash=scenario_hash(self.content, scenario.id),
                 scenario_try=ref.scenario_try,
                 step_id=ref.step_id,
                 chosen=feedback.chosen,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +20,7 @@ from ui_helpers import IDENTITY, UI_COURSE
 from somequiz.errors import ServiceError
 from somequiz.store import Store
 from somequiz.ui.relay import SocketClient
-from somequiz.ui.service import ContentCache, LearnerService, start_service
+from somequiz.ui.service import ContentCache, LearnerService, ServiceProcesses, start_service
 
 
 @pytest.fixture
@@ -136,3 +139,43 @@ def test_socket_errors(socket_service: Path) -> None:
         client.call("sweep", {})
     with pytest.raises(OSError, match="400"):
         client.call("open", [])  # type: ignore[arg-type]
+
+
+def test_service_processes_answer_and_stop(
+    tmp_path: Path, course_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOMEQUIZ_SCENARIOS", str(course_folder))
+    monkeypatch.setenv("SOMEQUIZ_DB_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("SOMEQUIZ_RESULTS", str(tmp_path))
+    Store(f"sqlite:///{tmp_path / 'p.db'}").close()  # migrated, as the server does first
+    processes = ServiceProcesses(tmp_path, 2)
+    sockets = processes.start()
+    try:
+        assert len(sockets) == 2
+        for path in sockets:
+            opened = SocketClient(str(path)).call("open", {"scenario": None, "sso": None})
+            assert 'name="name"' in opened["page"]["header"]["html"]
+    finally:
+        processes.stop()
+    assert all(p.returncode is not None for p in processes.processes)
+    assert not any(path.exists() for path in sockets)
+
+
+def test_service_process_stops_when_its_server_is_gone(tmp_path: Path, course_folder: Path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'o.db'}"
+    Store(store_url).close()
+    env = {
+        **os.environ,
+        "SOMEQUIZ_SCENARIOS": str(course_folder),
+        "SOMEQUIZ_DB_URL": store_url,
+        "SOMEQUIZ_RESULTS": str(tmp_path),
+    }
+    # Its "server" is a pid that is not its parent: as after the server was killed.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "somequiz.ui.service", "--parent", "1", str(tmp_path / "o.sock")],
+        env=env,
+    )
+    try:
+        assert process.wait(60) == 0
+    finally:
+        process.kill()
