@@ -33,6 +33,17 @@ def kernel_processes(server_pid: int) -> list[psutil.Process]:
     return found
 
 
+def server_processes(server_pid: int) -> list[psutil.Process]:
+    """A Voilà server and its helper processes (course services), without its kernels."""
+    try:
+        server = psutil.Process(server_pid)
+        children = server.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    kernels = {k.pid for k in kernel_processes(server_pid)}
+    return [server, *(child for child in children if child.pid not in kernels)]
+
+
 def load_average() -> tuple[float, float, float]:
     """The 1, 5 and 15 minute load averages."""
     return os.getloadavg()

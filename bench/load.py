@@ -539,7 +539,7 @@ class MemorySample:
 
 
 def memory(servers: Sequence[psutil.Process], began: float) -> MemorySample:
-    """RSS and PSS of ``servers`` and of the kernels they started."""
+    """RSS and PSS of ``servers`` (with their course service processes) and their kernels."""
     mib = 1024 * 1024
     sample = MemorySample(time.monotonic() - began, 0, 0.0, 0.0, [], [])
     for server in servers:
@@ -549,11 +549,13 @@ def memory(servers: Sequence[psutil.Process], began: float) -> MemorySample:
             sample.server_pss += info.pss / mib
             for child in server.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    if "ipykernel" not in " ".join(child.cmdline()):
-                        continue
                     info = child.memory_full_info()
-                    sample.kernel_rss.append(info.rss / mib)
-                    sample.kernel_pss.append(info.pss / mib)
+                    if "ipykernel" in " ".join(child.cmdline()):
+                        sample.kernel_rss.append(info.rss / mib)
+                        sample.kernel_pss.append(info.pss / mib)
+                    else:
+                        sample.server_rss += info.rss / mib
+                        sample.server_pss += info.pss / mib
     sample.kernels = len(sample.kernel_rss)
     return sample
 

@@ -41,6 +41,7 @@ from common import (
     load_average,
     median,
     percentile,
+    server_processes,
     wait_for_quiet,
 )
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -228,7 +229,8 @@ def kernel_memory(server: Server) -> tuple[float, float]:
 
 
 def server_rss(server: Server) -> float:
-    return psutil.Process(server.process.pid).memory_info().rss / MIB
+    """The server's RSS with its course service processes (kernels not included)."""
+    return sum(p.memory_info().rss for p in server_processes(server.process.pid)) / MIB
 
 
 Opened = tuple[BrowserContext, Page]
