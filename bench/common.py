@@ -1,20 +1,104 @@
-"""Shared helpers of the benchmarks: the machine they run on, load waiting, figure lines."""
+"""Shared helpers of the benchmarks (and the browser tests): somequiz servers in subprocesses,
+the machine they run on, load waiting, figure lines."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """A ``somequiz serve|hr|trainer`` process on 127.0.0.1."""
+
+    url: str
+    port: int
+    results: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_somequiz(
+    command: str,
+    results: Path,
+    scenarios: Path,
+    *,
+    env: dict[str, str] | None = None,
+    probe: str = "/voila/tree",
+    timeout: float = 60.0,
+) -> ServerProcess:
+    """Start ``somequiz COMMAND`` on a free port (SQLite in ``results`` unless ``env`` sets
+    ``SOMEQUIZ_DB_URL``) and wait until ``probe`` answers."""
+    port = free_port()
+    results.mkdir(parents=True, exist_ok=True)
+    log = results / f"{command}-{port}.log"
+    environ = {**os.environ, "SOMEQUIZ_RESULTS": str(results), "SOMEQUIZ_SCENARIOS": str(scenarios)}
+    environ.pop("SOMEQUIZ_DB_URL", None)
+    environ.update(env or {})
+    options = ["--host", "127.0.0.1", "--port", str(port)]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [PYTHON, "-c", "from somequiz.cli import main; main()", command, *options],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}{probe}", timeout=2).status_code < 500:
+                return ServerProcess(url, port, results, process, log)
+        time.sleep(0.2)
+    stop_server(process)
+    raise RuntimeError(f"server did not answer in {timeout:.0f} s: {log}")
+
+
+def stop_server(process: subprocess.Popen[bytes], *, hard: bool = False) -> None:
+    """SIGTERM (Voilà shuts its kernels down) or SIGKILL; what it leaves behind is ended too."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.wait(timeout=0.1 if hard else 5)
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def kernel_processes(server_pid: int) -> list[psutil.Process]:

@@ -21,14 +21,11 @@ import argparse
 import contextlib
 import html
 import json
-import os
 import random
 import re
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +39,15 @@ from urllib.parse import urlsplit
 
 import psutil
 import requests
-from common import figure, header, machine, percentile
+from common import (
+    ServerProcess,
+    figure,
+    header,
+    machine,
+    percentile,
+    start_somequiz,
+    stop_server,
+)
 from kernel_ws import KernelSocket, Message
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,14 +411,6 @@ class SimulatedLearner:
 # Servers and memory
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def trimmed_course(source: Path, limit: int | None, into: Path) -> Path:
     """``source`` itself, or a copy whose course lists only its first ``limit`` scenarios."""
     if limit is None:
@@ -431,76 +428,14 @@ def trimmed_course(source: Path, limit: int | None, into: Path) -> Path:
     return target
 
 
-@dataclass
-class LearnerServer:
-    """A ``somequiz serve`` process."""
-
-    url: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 def start_server(
     results: Path, scenarios: Path, *, db_url: str | None = None, env: dict[str, str] | None = None
-) -> LearnerServer:
+) -> ServerProcess:
     """Start a learner server on a free port and wait until it answers."""
-    port = free_port()
-    results.mkdir(parents=True, exist_ok=True)
-    log = results / f"serve-{port}.log"
-    environ = {**os.environ, "SOMEQUIZ_RESULTS": str(results), "SOMEQUIZ_SCENARIOS": str(scenarios)}
-    environ.pop("SOMEQUIZ_DB_URL", None)
+    environ = dict(env or {})
     if db_url:
         environ["SOMEQUIZ_DB_URL"] = db_url
-    environ.update(env or {})
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from somequiz.cli import main; main()",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=environ,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(f"{url}/voila/tree", timeout=2).status_code < 500:
-                return LearnerServer(url, port, process, log)
-        time.sleep(0.2)
-    stop_server(process)
-    raise RuntimeError(f"server did not answer in 60 s: {log}")
-
-
-def stop_server(process: subprocess.Popen[bytes], *, hard: bool = False) -> None:
-    """SIGTERM (Voilà shuts its kernels down) or SIGKILL; kernels left behind are ended too."""
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    if process.poll() is None:
-        process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.wait(timeout=0.1 if hard else 5)
-        with contextlib.suppress(psutil.Error):
-            child.kill()
+    return start_somequiz("serve", results, scenarios, env=environ)
 
 
 def listener(port: int) -> psutil.Process | None:

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from common import (
     PYTHON,
     ROOT,
     figure,
+    free_port,
     header,
     kernel_processes,
     load_average,
@@ -148,13 +148,6 @@ class Server:
                 kernel.kill()
             except psutil.Error:
                 pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def launch(name: str, command: list[str], env: dict[str, str], log: Path, port: int) -> Server:

@@ -43,7 +43,7 @@ def cluster(nginx_binary: str, pg_database: str, tmp_path: Path) -> Iterator[Clu
         # One signing key for all processes, as /etc/somequiz/somequiz.env sets it.
         "SOMEQUIZ_SECRET_KEY": "0" * 64,
     }
-    servers: list[load.LearnerServer] = []
+    servers: list[load.ServerProcess] = []
     nginx: subprocess.Popen[bytes] | None = None
     try:
         with ThreadPoolExecutor(2) as pool:

@@ -29,7 +29,7 @@ class Cluster:
 
     url: str
     db_url: str
-    servers: list[load.LearnerServer]
+    servers: list[load.ServerProcess]
     access_log: Path
 
     def upstream(self, port: int) -> str:
@@ -63,7 +63,7 @@ class Cluster:
             time.sleep(0.02)  # nginx writes the log line just after the response
         return None
 
-    def kernels(self, server: load.LearnerServer) -> set[str]:
+    def kernels(self, server: load.ServerProcess) -> set[str]:
         """Ids of the kernels a process has started (from its log)."""
         marker = "Kernel started: "
         return {
