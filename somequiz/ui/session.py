@@ -413,6 +413,10 @@ class LearnerSession:
         step = scenario.step(step_id)
         return step is not None and step.kind == "multi"
 
+    @staticmethod
+    def _score(points: float, max_points: float, scaled: float) -> dict[str, Any]:
+        return {"points": points, "max_points": max_points, "percent": round(scaled * 100)}
+
     def _common(self) -> dict[str, Any]:
         return {
             "learner_name": self.learner.name if self.learner else "",
@@ -581,9 +585,7 @@ class LearnerSession:
                 else None
             ),
             passed=run.scenario_passed(sid),
-            points=result.points,
-            max_points=result.max_points,
-            percent=round(result.scaled * 100),
+            **self._score(result.points, result.max_points, result.scaled),
             fraction=result.scaled,
             steps=steps,
             rules=self._rules(result.rules_to_review),
@@ -648,9 +650,7 @@ class LearnerSession:
             self.t,
             **self._common(),
             passed=result.passed,
-            points=result.points,
-            max_points=result.max_points,
-            percent=round(result.scaled * 100),
+            **self._score(result.points, result.max_points, result.scaled),
             reasons=result.reasons,
             themes=themes,
             rules=self._rules(result.rules_to_review),

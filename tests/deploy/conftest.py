@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from nginx_cluster import UI_COURSE, Cluster, load, nginx_config
+from nginx_cluster import UI_COURSE, Cluster, ServerProcess, free_port, load, nginx_config
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,7 +43,7 @@ def cluster(nginx_binary: str, pg_database: str, tmp_path: Path) -> Iterator[Clu
         # One signing key for all processes, as /etc/somequiz/somequiz.env sets it.
         "SOMEQUIZ_SECRET_KEY": "0" * 64,
     }
-    servers: list[load.ServerProcess] = []
+    servers: list[ServerProcess] = []
     nginx: subprocess.Popen[bytes] | None = None
     try:
         with ThreadPoolExecutor(2) as pool:
@@ -61,7 +61,7 @@ def cluster(nginx_binary: str, pg_database: str, tmp_path: Path) -> Iterator[Clu
             servers += [f.result() for f in futures if f.exception() is None]
         if failures:
             raise failures[0]
-        port = load.free_port()
+        port = free_port()
         folder = tmp_path / "nginx"
         config = nginx_config(folder, port, [s.port for s in servers])
         command = [

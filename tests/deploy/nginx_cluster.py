@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load  # noqa: E402
+from common import ServerProcess, free_port  # noqa: E402
+
+# The benchmarks' load simulator and server helpers, for this folder's tests.
+__all__ = ["ROOT", "UI_COURSE", "Cluster", "ServerProcess", "free_port", "load", "nginx_config"]
 
 UI_COURSE = ROOT / "tests" / "fixtures" / "ui-course"
 SITE = ROOT / "deploy" / "nginx-somequiz.conf"
@@ -29,7 +33,7 @@ class Cluster:
 
     url: str
     db_url: str
-    servers: list[load.ServerProcess]
+    servers: list[ServerProcess]
     access_log: Path
 
     def upstream(self, port: int) -> str:
@@ -63,7 +67,7 @@ class Cluster:
             time.sleep(0.02)  # nginx writes the log line just after the response
         return None
 
-    def kernels(self, server: load.ServerProcess) -> set[str]:
+    def kernels(self, server: ServerProcess) -> set[str]:
         """Ids of the kernels a process has started (from its log)."""
         marker = "Kernel started: "
         return {

@@ -177,13 +177,18 @@ def test_fail_then_retry_then_pass(make_app: App, sqlite_store: Store) -> None:
     assert again.attempt is not None and again.attempt.id != app.completion.attempt_id
 
 
-def test_attempts_used_up_records_a_failed_completion(make_app: App) -> None:
-    app = make_app()
+def _second_try_answered(app: LearnerSession) -> None:
+    """Sign in, pass one scenario, fail the other and answer its second (last) try."""
     sign_in(app)
     play(app, "ryhma-vaite")
     play(app, "asiakas-viesti", best=False)
     retry(app, "asiakas-viesti")
     answer(app, 1)
+
+
+def test_attempts_used_up_records_a_failed_completion(make_app: App) -> None:
+    app = make_app()
+    _second_try_answered(app)
     next_step(app)
     retry(app, "asiakas-viesti")  # max_attempts is 2: refused
     assert app.screen_name == "summary"
@@ -193,12 +198,7 @@ def test_attempts_used_up_records_a_failed_completion(make_app: App) -> None:
 
 
 def test_retries_survive_a_reload(make_app: App) -> None:
-    app = make_app()
-    sign_in(app)
-    play(app, "ryhma-vaite")
-    play(app, "asiakas-viesti", best=False)
-    retry(app, "asiakas-viesti")
-    answer(app, 1)
+    _second_try_answered(make_app())
     reloaded = make_app()
     sign_in(reloaded)
     assert reloaded.run is not None
