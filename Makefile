@@ -16,9 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 system-packages:
-	@(command -v chromium && command -v pdftotext && command -v dot \
+	@(command -v chromium && command -v pdftotext && command -v dot && command -v systemd-analyze \
 	  && (command -v nginx || test -x /usr/sbin/nginx)) >/dev/null 2>&1 \
-	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium poppler-utils graphviz nginx-light)
+	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium poppler-utils graphviz nginx-light systemd)
 
 run: $(VENV)/.installed
 	$(VENV)/bin/somequiz serve --host $(HOST) --port $(PORT)
