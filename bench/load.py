@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import psutil
 import requests
+from cluster import cluster, nginx_binary
 from common import (
     ServerProcess,
     figure,
@@ -765,8 +766,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--server-port", type=int, action="append", default=[], help="measure this local server"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="learner processes to start; above 1 behind nginx (deploy/), --db-url required",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = parser.parse_args(argv)
+    if args.processes > 1 and not (args.db_url and nginx_binary()):
+        parser.error("--processes above 1 needs --db-url (shared database) and nginx")
     # SIGTERM (timeout, kill) unwinds like Ctrl-C, so a started server is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -776,11 +785,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if url is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="somequiz-load-")))
             course = trimmed_course(args.course_folder.resolve(), args.scenarios_limit, folder)
-            server = start_server(folder / "results", course, db_url=db_url)
-            stack.callback(stop_server, server.process)
-            url = server.url
-            db_url = db_url or f"sqlite:///{folder / 'results' / 'somequiz.db'}"
-            ports.append(server.port)
+            if args.processes > 1:
+                front = stack.enter_context(
+                    cluster(folder, course, args.processes, db_url, str(nginx_binary()))
+                )
+                url = front.url
+                ports += [s.port for s in front.servers]
+            else:
+                server = start_server(folder / "results", course, db_url=db_url)
+                stack.callback(stop_server, server.process)
+                url = server.url
+                db_url = db_url or f"sqlite:///{folder / 'results' / 'somequiz.db'}"
+                ports.append(server.port)
         elif not ports and urlsplit(url).hostname in {"127.0.0.1", "localhost"}:
             ports.append(urlsplit(url).port or 80)
         processes = [p for p in (listener(port) for port in ports) if p is not None]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -16,15 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load  # noqa: E402
-from common import ServerProcess, free_port  # noqa: E402
+from cluster import Nginx, nginx_binary  # noqa: E402
+from cluster import cluster as start_cluster  # noqa: E402
+from common import ServerProcess  # noqa: E402
 
-# The benchmarks' load simulator and server helpers, for this folder's tests.
-__all__ = ["ROOT", "UI_COURSE", "Cluster", "ServerProcess", "free_port", "load", "nginx_config"]
+# The benchmarks' load simulator and cluster, for this folder's tests.
+__all__ = ["ROOT", "UI_COURSE", "Cluster", "Nginx", "load", "nginx_binary", "start_cluster"]
 
 UI_COURSE = ROOT / "tests" / "fixtures" / "ui-course"
-SITE = ROOT / "deploy" / "nginx-somequiz.conf"
-# Access log with the upstream that served each request and the learner's route cookie.
-_LOG_FORMAT = "'$upstream_addr $somequiz_route $status $request_method $uri'"
 
 
 @dataclass
@@ -75,35 +72,3 @@ class Cluster:
             for line in server.log.read_text(errors="replace").splitlines()
             if marker in line
         }
-
-
-def nginx_config(folder: Path, port: int, upstreams: list[int]) -> Path:
-    """The shipped site file unchanged, with test snippets and a minimal main config."""
-    (folder / "snippets").mkdir(parents=True)
-    (folder / "snippets" / "somequiz-learners.conf").write_text(
-        "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in upstreams)
-    )
-    (folder / "snippets" / "somequiz-listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
-    shutil.copy(SITE, folder / "somequiz.conf")
-    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (folder / temp).mkdir()
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    config = folder / "nginx.conf"
-    config.write_text(
-        f"""{user}worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log info;
-events {{ worker_connections 1024; }}
-http {{
-    log_format somequiz {_LOG_FORMAT};
-    access_log {folder}/access.log somequiz;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include somequiz.conf;
-}}
-"""
-    )
-    return config
