@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from somequiz import dashboard, export
 from somequiz.config import settings
 from somequiz.content import Content, load_content
-from somequiz.demo import _pick
+from somequiz.demo import simulated_answers
 from somequiz.hashing import course_hash, model_hash
 from somequiz.scoring import CourseResult, CourseRun
 from somequiz.store import Store
@@ -72,30 +72,20 @@ def templates(content: Content, count: int, seed: int) -> list[Template]:
     hashes = {sid: model_hash(s) for sid, s in content.scenarios.items()}
     for _ in range(count):
         run = CourseRun(content.course, content.scenarios)
-        skill = rng.uniform(0.45, 0.98)
-        answers = []
-        for sid in content.course.scenarios:
-            scenario = content.scenarios[sid]
-            while True:
-                srun = run.start(sid)
-                while srun.current is not None:
-                    step = srun.current
-                    feedback = srun.answer(step.id, _pick(rng, step, skill))
-                    answers.append(
-                        (
-                            sid,
-                            scenario.version,
-                            hashes[sid],
-                            run.attempts[sid],
-                            step.id,
-                            json.dumps(list(feedback.chosen)),
-                            feedback.points,
-                            feedback.max_points,
-                            feedback.severity,
-                        )
-                    )
-                if not run.can_retry(sid) or rng.random() < 0.4:
-                    break
+        answers = [
+            (
+                given.scenario.id,
+                given.scenario.version,
+                hashes[given.scenario.id],
+                given.scenario_try,
+                given.step.id,
+                json.dumps(list(given.feedback.chosen)),
+                given.feedback.points,
+                given.feedback.max_points,
+                given.feedback.severity,
+            )
+            for given in simulated_answers(run, rng, rng.uniform(0.45, 0.98))
+        ]
         made.append(Template(answers, run.result(content.catalogue)))
     return made
 
@@ -242,15 +232,30 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def bench_exports(store: Store, content: Content, folder: Path) -> dict[str, float]:
-    """CSV, XLSX and the dashboard, each with its baseline."""
+def bench_exports(
+    store: Store, content: Content, folder: Path, skip: set[str] | None = None
+) -> dict[str, float]:
+    """CSV, XLSX and the dashboard (less those in ``skip``), each with its baseline."""
+    skip = skip or set()
     found: dict[str, float] = {}
     # The store's frames, for the breakdown.
     for name in ("roster_frame", "attempts_frame", "answers_frame"):
+        if "frames" in skip:
+            break
         seconds, frame = timed(getattr(store, name))
         figure(f"read_{name}_s", seconds, "s", note=f"{len(frame)} rows")
+        del frame
+    if "csv" not in skip:
+        found["csv"] = _bench_csv(store, content, folder)
+    if "xlsx" not in skip:
+        found["xlsx"] = _bench_xlsx(store, content, folder)
+    if "dashboard" not in skip:
+        found["dashboard"] = _bench_dashboard(store, content, folder)
+    return found
 
-    # CSV as `somequiz export --format csv` does it: the completions sheet built and written.
+
+def _bench_csv(store: Store, content: Content, folder: Path) -> float:
+    """CSV as `somequiz export --format csv` does it: the completions sheet built and written."""
     csv_path = folder / "suoritukset.csv"
     build_s, tables = timed(
         lambda: export.build(store, content, export.Filters(), sheets=("completions",))
@@ -260,22 +265,24 @@ def bench_exports(store: Store, content: Content, folder: Path) -> dict[str, flo
     rows = len(tables["completions"])
     figure("csv_build_completions_s", build_s, "s", note="export.build, completions sheet")
     figure("csv_write_s", write_s, "s", baseline=plain_s, note="vs pandas to_csv, same rows")
-    found["csv"] = build_s + write_s
+    total = build_s + write_s
     figure(
         "csv_export_total_s",
-        found["csv"],
+        total,
         "s",
         baseline=plain_s,
         note=f"build + write, {rows} rows, goal <= 3 s; vs pandas to_csv",
     )
     figure("baseline_pandas_to_csv_s", plain_s, "s", note=f"{rows} rows")
+    return total
 
-    # XLSX as `somequiz export --format xlsx`: every sheet built, the workbook written.
+
+def _bench_xlsx(store: Store, content: Content, folder: Path) -> float:
+    """XLSX as `somequiz export --format xlsx`: every sheet built, the workbook written."""
     xlsx_path = folder / "suoritukset.xlsx"
-
     all_s, tables = timed(lambda: export.build(store, content, export.Filters()))
     write_xlsx_s, _ = timed(lambda: export.write_xlsx(tables, xlsx_path))
-    found["xlsx"] = all_s + write_xlsx_s
+    total = all_s + write_xlsx_s
     figure("xlsx_build_all_sheets_s", all_s, "s", note="export.build, four sheets")
     figure("xlsx_write_s", write_xlsx_s, "s", note="export.write_xlsx")
 
@@ -287,29 +294,32 @@ def bench_exports(store: Store, content: Content, folder: Path) -> dict[str, flo
     plain_xlsx_s, _ = timed(plain_xlsx)
     figure(
         "xlsx_export_total_s",
-        found["xlsx"],
+        total,
         "s",
         baseline=plain_xlsx_s,
         note="build + write_xlsx, goal <= 15 s; vs plain pandas to_excel(openpyxl)",
     )
     figure("baseline_pandas_to_excel_s", plain_xlsx_s, "s", note="same four sheets")
+    return total
 
-    # The HR dashboard: the notebook executed by nbclient, and its build functions in-process.
+
+def _bench_dashboard(store: Store, content: Content, folder: Path) -> float:
+    """The HR dashboard: the notebook executed by nbclient, and its build functions in-process."""
     board_s, board = timed(lambda: dashboard.build(store, content))
     sections_s, _ = timed(lambda: dashboard.sections(board))
     figure("dashboard_build_s", board_s, "s", note="dashboard.build in-process")
     figure("dashboard_sections_s", sections_s, "s", note="charts and HTML tables")
-    found["dashboard"], _ = timed(lambda: dashboard.render_report(folder / "raportti.html"))
+    total, _ = timed(lambda: dashboard.render_report(folder / "raportti.html"))
     empty_s, _ = timed(lambda: _execute_trivial_notebook(folder))
     figure(
         "dashboard_notebook_executed_s",
-        found["dashboard"],
+        total,
         "s",
         baseline=empty_s,
         note="render_report (nbclient + HTML), goal <= 10 s; vs a one-cell notebook",
     )
     figure("baseline_trivial_notebook_s", empty_s, "s", note="kernel start + one cell + HTML")
-    return found
+    return total
 
 
 def _execute_trivial_notebook(folder: Path) -> None:
@@ -531,6 +541,19 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--max-load", type=float, default=1.5)
     parser.add_argument("--wait", type=float, default=None, help="max s to wait for low load")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep the generated store in this folder and reuse it when its sizes match",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        choices=["frames", "csv", "xlsx", "dashboard", "writes"],
+        default=[],
+        help="leave out a part (repeatable), for profiling one figure",
+    )
     args = parser.parse_args()
     completions = args.completions or (500 if args.quick else 100_000)
     answers = args.answers or (5_000 if args.quick else 1_500_000)
@@ -543,35 +566,46 @@ def main() -> None:
         for key in [k for k in os.environ if k.startswith("SOMEQUIZ_")]:
             if key != "SOMEQUIZ_BENCH_PG_URL":
                 del os.environ[key]
-        os.environ["SOMEQUIZ_RESULTS"] = str(folder / "results")
+        data = (args.data or folder).resolve()
+        os.environ["SOMEQUIZ_RESULTS"] = str(data / "results")
         os.environ["SOMEQUIZ_SCENARIOS"] = str(ROOT / "scenarios")
         os.environ["SOMEQUIZ_SECRET_KEY"] = "bench-key"
         settings.cache_clear()
         content = load_content(ROOT / "scenarios")
+        # A kept store is reused only if it was made with the same sizes and content.
+        marker = data / "results" / "bench-sizes.json"
+        wanted = {"completions": completions, "answers": answers, "course": course_hash(content)}
+        reuse = marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted
+        if not reuse:
+            (data / "results" / "somequiz.db").unlink(missing_ok=True)
         store = Store()  # results/somequiz.db: the dashboard notebook's kernel finds it there
         try:
-            fill_s, summary = timed(lambda: fill(store, content, completions, answers))
-            print(f"# data: {summary}")
-            figure("setup_bulk_insert_s", fill_s, "s", note="SQLite, Core executemany")
+            if reuse:
+                print(f"# data: reused {data / 'results' / 'somequiz.db'} ({wanted})")
+            else:
+                fill_s, summary = timed(lambda: fill(store, content, completions, answers))
+                marker.write_text(json.dumps(wanted), encoding="utf-8")
+                print(f"# data: {summary}")
+                figure("setup_bulk_insert_s", fill_s, "s", note="SQLite, Core executemany")
             load = wait_for_quiet(args.max_load, wait)
             print(f"# load before measuring: {load:.2f}", flush=True)
-            found = bench_exports(store, content, folder)
+            found = bench_exports(store, content, folder, skip=set(args.skip))
         finally:
             store.close()
         sqlite_url = f"sqlite:///{folder / 'writes.db'}"
-        writes = {"sqlite": bench_writes("sqlite", sqlite_url, content, per_writer)}
-        if not args.no_postgres:
+        writes = {}
+        if "writes" not in args.skip:
+            writes["sqlite"] = bench_writes("sqlite", sqlite_url, content, per_writer)
+        if not args.no_postgres and "writes" not in args.skip:
             try:
                 with postgres_database() as url:
                     writes["postgresql"] = bench_writes("postgresql", url, content, per_writer)
             except Exception as exc:  # no server: say so, keep the other figures
                 print(f"# PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
     print(f"# load average at the end: {load_average()[0]:.2f}")
-    goals = {
-        "CSV export <= 3 s": found["csv"] <= 3,
-        "XLSX export <= 15 s": found["xlsx"] <= 15,
-        "HR dashboard notebook <= 10 s": found["dashboard"] <= 10,
-    }
+    limits = {"csv": ("CSV export <= 3 s", 3), "xlsx": ("XLSX export <= 15 s", 15)}
+    limits["dashboard"] = ("HR dashboard notebook <= 10 s", 10)
+    goals = {name: found[key] <= limit for key, (name, limit) in limits.items() if key in found}
     for kind, figures in writes.items():
         goals[f"{kind} writes >= 500/s, 0 lost"] = (
             figures["rate"] >= 500 and figures["lost"] == 0 and figures["errors"] == 0

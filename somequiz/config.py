@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     db_url: str = ""
     secret_key: str = ""
     xapi_homepage: str = "https://www.hameenkyro.fi"
+    # Where `somequiz trainer` is reached: the HR item analysis links each scenario there.
+    studio_url: str = "http://127.0.0.1:8868"
     retention_years: int = 0  # 0 keeps answers until ``somequiz db retention`` is run with --years
     lrs_user: str = ""
     lrs_password: str = ""

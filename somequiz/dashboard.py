@@ -6,26 +6,30 @@ the filter widgets), so everything is testable without a kernel.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 import pandas as pd
 
 from somequiz.config import settings
 from somequiz.content import Content, load_content
 from somequiz.errors import ConfigError, ExportError
-from somequiz.export import MIN_GROUP, THEME_LABELS, Filters, Tables, item_analysis
-from somequiz.roster import STATUS_LABELS
+from somequiz.export import MIN_GROUP, THEME_LABELS, Filters, Tables
+from somequiz.roster import STATUS_LABELS, TIMEZONE
 from somequiz.store import Store
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "hr" / "dashboard.ipynb"
 STATIC_ENV = "SOMEQUIZ_HR_STATIC"  # set while the report is rendered: no widgets then
+SHOWN_ROWS = 200  # rows of a people table on the page; the exports have them all
 
 
 @dataclass
@@ -46,7 +50,7 @@ def build(
 ) -> Dashboard:
     """The dashboard's tables from the store."""
     chosen = filters or Filters()
-    tables = Tables(store, content, chosen, today)
+    tables = Tables(store, content, chosen, today, prefetch=("items", "themes"))
     status = tables.status
     if len(status):
         grouped = status.groupby("unit", dropna=False)["status"]
@@ -63,12 +67,16 @@ def build(
         by_unit = pd.DataFrame(columns=["Henkilöitä", "Suorittaneita %", "Myöhässä"])
     done = tables._completed()
     if len(done):
-        month = done["completed_at"].dt.tz_convert("Europe/Helsinki").dt.strftime("%Y-%m")
+        local = done["completed_at"].dt.tz_convert(TIMEZONE)
+        # Months as numbers (yyyymm) group fast; only the few group labels become text.
+        month = local.dt.year * 100 + local.dt.month
         trend = (
             done.assign(month=month)
             .groupby("month")
             .agg(suorituksia=("passed", "size"), hyvaksyttyja=("passed", "sum"))
         )
+        trend.index = [f"{m // 100:04d}-{m % 100:02d}" for m in trend.index]
+        trend.index.name = "month"
     else:
         trend = pd.DataFrame(columns=["suorituksia", "hyvaksyttyja"])
     flags = store.flags_frame()
@@ -76,7 +84,7 @@ def build(
         flags = flags[flags["unit"] == chosen.unit]
     if len(flags) and flags["unit"].value_counts().min() < MIN_GROUP and chosen.unit:
         flags = flags.iloc[0:0]
-    items = item_analysis(store.answers_frame(), done, content, tables)
+    items = tables.item_analysis(with_ids=True)
     return Dashboard(chosen, status, by_unit, trend, items, flags, tables.themes())
 
 
@@ -114,11 +122,42 @@ def trend_chart(board: Dashboard) -> bytes:
     return _png(figure)
 
 
-def _table(frame: pd.DataFrame, empty: str) -> str:
+def _table(
+    frame: pd.DataFrame,
+    empty: str,
+    links: pd.Series | None = None,
+    more: str = "Koko lista on Excel- ja CSV-viennissä.",
+) -> str:
+    """An HTML table, its first SHOWN_ROWS rows (``more`` tells where the rest is); ``links``
+    (URLs, '' for none) make the first column's cells links."""
     if frame.empty:
         return f"<p>{html.escape(empty)}</p>"
-    # to_html escapes cell text: names come from learners and HR files.
-    return frame.to_html(index=False, escape=True, na_rep="", border=0, classes="hr-table")
+    shown = frame.head(SHOWN_ROWS)
+    note = ""
+    if len(frame) > len(shown):
+        # Tens of thousands of rows make a page nobody reads and a report too big to mail.
+        note = f"<p>Näytetään {len(shown)} / {len(frame)} riviä. {html.escape(more)}</p>"
+    if links is None:
+        # to_html escapes cell text: names come from learners and HR files.
+        body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="hr-table")
+        return body + note
+    cells = shown.map(lambda v: "" if v is None or pd.isna(v) else html.escape(str(v)))
+    first = cells.columns[0]
+    cells[first] = [
+        f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{text}</a>' if url else text
+        for text, url in zip(cells[first], links.head(SHOWN_ROWS), strict=True)
+    ]
+    # Every cell is escaped above; only the link markup is HTML.
+    body = cells.to_html(index=False, escape=False, border=0, classes="hr-table")
+    return body + note
+
+
+def studio_link(scenario_id: str | None) -> str:
+    """The trainer studio's page of a scenario ('' without a studio address or a scenario)."""
+    base = settings().studio_url.rstrip("/")
+    if not base or not scenario_id:
+        return ""
+    return f"{base}/voila/render/studio.ipynb?{urlencode({'scenario': scenario_id})}"
 
 
 def sections(board: Dashboard) -> list[tuple[str, str | bytes]]:
@@ -135,7 +174,7 @@ def sections(board: Dashboard) -> list[tuple[str, str | bytes]]:
             "due": "Määräpäivä",
         }
     )
-    flags = board.flags.rename(
+    flags = board.flags.iloc[::-1].rename(
         columns={"scenario_id": "Skenaario", "step_id": "Vaihe", "comment": "Huomautus"}
     )[["Skenaario", "Vaihe", "Huomautus"]]
     themes = board.themes.rename(columns={v: v for v in THEME_LABELS.values()})
@@ -150,9 +189,17 @@ def sections(board: Dashboard) -> list[tuple[str, str | bytes]]:
         ),
         ("Uusinta erääntynyt", _table(people[status["status"] == "recertify"], "Ei erääntyneitä.")),
         ("Teemat", _table(themes, "Ei suorituksia.")),
-        ("Kysymysanalyysi", _table(board.items, "Ei vastauksia.")),
-        ("Oppijoiden huomautukset", _table(flags, "Ei huomautuksia.")),
+        ("Kysymysanalyysi", _items_table(board.items)),
+        ("Oppijoiden huomautukset", _table(flags, "Ei huomautuksia.", more="Uusimmat ensin.")),
     ]
+
+
+def _items_table(items: pd.DataFrame) -> str:
+    """The item analysis, each scenario name a link to it in the trainer studio."""
+    if "scenario_id" not in items:
+        return _table(items, "Ei vastauksia.")
+    links = items["scenario_id"].map(studio_link)
+    return _table(items.drop(columns="scenario_id"), "Ei vastauksia.", links)
 
 
 def show(filters: Filters | None = None) -> None:
@@ -172,6 +219,66 @@ def show(filters: Filters | None = None) -> None:
     for heading, body in sections(board):
         display(html_output(f"<h2>{html.escape(heading)}</h2>"))
         display(image(data=body, format="png") if isinstance(body, bytes) else html_output(body))
+
+
+@dataclass(frozen=True)
+class Download:
+    """An export made for the dashboard's download links."""
+
+    filename: str
+    mime: str
+    data: bytes
+
+
+DownloadKind = Literal["xlsx", "csv", "xapi"]
+DOWNLOAD_LIMIT = 150_000_000  # bytes: beyond this a data: link is too big for a browser tab
+_MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "xapi": "application/x-ndjson",
+}
+
+
+def export_file(kind: DownloadKind, filters: Filters, today: date | None = None) -> Download:
+    """The XLSX workbook, the completions CSV or the xAPI statements for ``filters``, as
+    ``somequiz export`` writes them."""
+    from somequiz import xapi
+    from somequiz.export import build, write_csv, write_xlsx
+
+    content = load_content(settings().scenarios)
+    store = Store(migrate=False)  # the server migrated on start
+    try:
+        if kind == "xapi":
+            since = None
+            if filters.since is not None:  # as `somequiz export --format xapi --since`
+                since = pd.Timestamp(datetime.combine(filters.since, time(), UTC))
+            items = xapi.statements(store, content, since=since, unit=filters.unit)
+            text = io.StringIO()
+            xapi.write_jsonl(items, text)
+            return Download("lausekkeet.jsonl", _MIME[kind], text.getvalue().encode("utf-8"))
+        with tempfile.TemporaryDirectory(prefix="somequiz-export-") as folder:
+            target = Path(folder) / f"suoritukset.{kind}"
+            if kind == "xlsx":
+                write_xlsx(build(store, content, filters, today), target)
+            else:
+                tables = build(store, content, filters, today, sheets=("completions",))
+                write_csv(tables["completions"], target)
+            return Download(target.name, _MIME[kind], target.read_bytes())
+    finally:
+        store.close()
+
+
+def download_link(made: Download) -> str:
+    """An HTML link that saves ``made`` from the page itself (a data: URL, no server file)."""
+    size = f"{len(made.data) / 1_000_000:.1f}".replace(".", ",")
+    if len(made.data) > DOWNLOAD_LIMIT:
+        return (
+            f"<p>{html.escape(made.filename)} on liian suuri ladattavaksi sivulta ({size} Mt). "
+            "Rajaa yksikköä tai päivämäärää, tai käytä komentoa <code>somequiz export</code>.</p>"
+        )
+    url = f"data:{made.mime};base64,{base64.b64encode(made.data).decode('ascii')}"
+    name = html.escape(made.filename)
+    return f'<a download="{name}" href="{url}">Tallenna {name} ({size} Mt)</a>'
 
 
 def render_report(output: Path, env: dict[str, str] | None = None, timeout: int = 120) -> None:

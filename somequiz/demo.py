@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from somequiz import graph
 from somequiz.content import Content
 from somequiz.hashing import course_hash, model_hash
-from somequiz.scenario import Step
-from somequiz.scoring import CourseRun
+from somequiz.scenario import Scenario, Step
+from somequiz.scoring import CourseRun, Feedback
 from somequiz.store import RosterEntry, Store, now
 
 _FIRST = [
@@ -91,6 +92,37 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+@dataclass(frozen=True)
+class SimulatedAnswer:
+    """One answer of a simulated learner, graded by the engine."""
+
+    scenario: Scenario
+    scenario_try: int
+    step: Step
+    feedback: Feedback
+
+
+def simulated_answers(
+    run: CourseRun, rng: random.Random, skill: float, *, give_up: float = 0.4
+) -> Iterator[SimulatedAnswer]:
+    """A learner of ``skill`` (0–1) going through ``run``'s course, retrying failed scenarios.
+
+    Each scenario is played until passed, out of tries, or the learner gives up (with chance
+    ``give_up`` after each failed try). Stop iterating to leave the course unfinished; after
+    the last answer ``run.result()`` is the course result.
+    """
+    for sid in run.course.scenarios:
+        scenario = run.scenarios[sid]
+        while True:
+            srun = run.start(sid)
+            while srun.current is not None:
+                step = srun.current
+                feedback = srun.answer(step.id, _pick(rng, step, skill))
+                yield SimulatedAnswer(scenario, run.attempts[sid], step, feedback)
+            if not run.can_retry(sid) or rng.random() < give_up:
+                break
+
+
 def generate(
     store: Store, content: Content, *, learners: int, seed: int = 0, today: date | None = None
 ) -> DemoSummary:
@@ -99,6 +131,7 @@ def generate(
     day = today or now().date()
     units = content.course.units or list(_DEFAULT_UNITS)
     chash = course_hash(content)
+    hashes = {sid: model_hash(s) for sid, s in content.scenarios.items()}
     entries = []
     for n in range(learners):
         entries.append(
@@ -126,37 +159,28 @@ def generate(
             learner.id, content.course.id, content.course.version, chash, at=clock
         )
         run = CourseRun(content.course, content.scenarios)
-        skill = rng.uniform(0.45, 0.98)
-        stop_early = fate < 0.22
-        for sid in content.course.scenarios:
-            scenario = content.scenarios[sid]
-            while True:
-                srun = run.start(sid)
-                while srun.current is not None:
-                    step = srun.current
-                    feedback = srun.answer(step.id, _pick(rng, step, skill))
-                    clock += timedelta(seconds=rng.randint(10, 90))
-                    store.record_answer(
-                        answer_id=_uuid(rng),
-                        attempt_id=attempt.id,
-                        scenario_id=sid,
-                        scenario_version=scenario.version,
-                        scenario_hash=model_hash(scenario),
-                        scenario_try=run.attempts[sid],
-                        step_id=step.id,
-                        chosen=feedback.chosen,
-                        points=feedback.points,
-                        max_points=feedback.max_points,
-                        severity=feedback.severity,
-                        at=clock,
-                    )
-                    answers += 1
-                    if rng.random() < 0.02:
-                        store.flag(attempt.id, sid, step.id, "Vaihtoehdot olivat epäselviä.")
-                    if stop_early:
-                        break
-                if stop_early or not run.can_retry(sid) or rng.random() < 0.4:
-                    break
+        stop_early = fate < 0.22  # leaves after the first answer: an attempt in progress
+        for given in simulated_answers(run, rng, rng.uniform(0.45, 0.98)):
+            clock += timedelta(seconds=rng.randint(10, 90))
+            store.record_answer(
+                answer_id=_uuid(rng),
+                attempt_id=attempt.id,
+                scenario_id=given.scenario.id,
+                scenario_version=given.scenario.version,
+                scenario_hash=hashes[given.scenario.id],
+                scenario_try=given.scenario_try,
+                step_id=given.step.id,
+                chosen=given.feedback.chosen,
+                points=given.feedback.points,
+                max_points=given.feedback.max_points,
+                severity=given.feedback.severity,
+                at=clock,
+            )
+            answers += 1
+            if rng.random() < 0.02:
+                store.flag(
+                    attempt.id, given.scenario.id, given.step.id, "Vaihtoehdot olivat epäselviä."
+                )
             if stop_early:
                 break
         if stop_early:

@@ -6,12 +6,17 @@ because names and units come from people and files HR does not control.
 
 from __future__ import annotations
 
+import csv
+import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from somequiz import graph
@@ -19,7 +24,7 @@ from somequiz.content import Content
 from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash
 from somequiz.roster import STATUS_LABELS, TIMEZONE, StatusRules, status_frame
-from somequiz.store import Store, now
+from somequiz.store import ItemStats, Store, now
 from somequiz.versions import equivalent_versions
 
 MIN_GROUP = 5  # answer-level figures only for groups at least this big (GDPR)
@@ -66,8 +71,17 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell neutralised."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise)
+        values = out[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        # Each distinct text checked once (units and states repeat), then replaced by lookup.
+        risky = {
+            v: neutralise(v)
+            for v in pd.unique(values.dropna())
+            if isinstance(v, str) and v.startswith(FORMULA_STARTS)
+        }
+        if risky:
+            out[column] = values.replace(risky)
     return out
 
 
@@ -80,32 +94,48 @@ def _yes_no(value: Any) -> str:
     return "" if value is None or pd.isna(value) else ("kyllä" if value else "ei")
 
 
-def _percent(points: Any, maximum: Any) -> float | None:
-    if points is None or maximum is None or pd.isna(points) or not maximum:
-        return None
-    return round(100 * float(points) / float(maximum), 1)
-
-
-def _local_day(moment: pd.Timestamp) -> date:
-    return moment.tz_convert(TIMEZONE).date()
+def local_midnight(day: date) -> datetime:
+    """The moment a local day (Europe/Helsinki) starts, in UTC."""
+    return datetime.combine(day, time(), ZoneInfo(TIMEZONE)).astimezone(UTC)
 
 
 class Tables:
-    """The export's tables, computed once from the store's frames."""
+    """The export's tables, computed once from the store's frames and aggregates.
+
+    ``prefetch`` names the aggregate tables ("themes", "items") to start in the background
+    at once: the database computes them while pandas works on the status (SQLite releases
+    the interpreter lock while it runs a query), which saves seconds on a big store.
+    """
 
     def __init__(
-        self, store: Store, content: Content, filters: Filters, today: date | None = None
+        self,
+        store: Store,
+        content: Content,
+        filters: Filters,
+        today: date | None = None,
+        prefetch: tuple[Sheet, ...] = (),
     ) -> None:
         self.content = content
         self.filters = filters
         self.today = today or now().date()
+        self._store = store
+        self._pending: dict[str, Future[Any]] = {}
+        if prefetch:
+            workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="somequiz-sums")
+            if "items" in prefetch:
+                self._pending["items"] = workers.submit(self._item_stats)
+            if "themes" in prefetch:
+                self._pending["themes"] = workers.submit(self._theme_sums)
+            workers.shutdown(wait=False)
         versions = store.content_versions(content.course.id)
         self.rules = StatusRules.of(
             content.course, course_hash(content), equivalent_versions(versions, content)
         )
-        self.roster = store.roster_frame()
-        self.attempts = store.attempts_frame()
-        self._store = store
+        # Both read at once: SQLite works on one while Python turns the other's rows into a frame.
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            attempts = reader.submit(store.attempts_frame, details=False)
+            self.roster = store.roster_frame()
+            self.attempts = attempts.result()
         if filters.unit is not None:
             known = set(self.roster["unit"].dropna()) | set(self.attempts["unit"].dropna())
             if filters.unit not in known:
@@ -117,19 +147,26 @@ class Tables:
             self.attempts = self.attempts[self.attempts["unit"] == filters.unit]
         self.status = status_frame(self.roster, self.attempts, self.rules, self.today)
 
+    @property
+    def since(self) -> datetime | None:
+        """The first moment of the ``since`` day, for the store's filters."""
+        return None if self.filters.since is None else local_midnight(self.filters.since)
+
     def _completed(self) -> pd.DataFrame:
         done = self.attempts[self.attempts["completed_at"].notna()]
-        if self.filters.since is not None:
-            days = done["completed_at"].map(_local_day)
-            done = done[days >= self.filters.since]
+        if self.since is not None:
+            done = done[done["completed_at"] >= self.since]
         return done
 
     def completions(self) -> pd.DataFrame:
         """One row per employee: status, dates, score, pass and course version."""
         status = self.status
         if self.filters.since is not None:
-            status = status[status["completed_on"].map(lambda d: d is not None and not pd.isna(d))]
-            status = status[status["completed_on"] >= self.filters.since]
+            shown = status["completed_on"].map(lambda d: d is not None and d >= self.filters.since)
+            status = status[shown.astype(bool)]
+        points = status["points"].astype("Float64")
+        maximum = status["max_points"].astype("Float64")
+        percent = (100 * points / maximum.where(maximum > 0)).round(1)
         return pd.DataFrame(
             {
                 "Henkilönumero": status["employee_number"],
@@ -141,10 +178,7 @@ class Tables:
                 "Suorituspäivä": status["completed_on"],
                 "Pisteet": status["points"].astype("Int64"),
                 "Enimmäispisteet": status["max_points"].astype("Int64"),
-                "Tulos %": [
-                    _percent(p, m)
-                    for p, m in zip(status["points"], status["max_points"], strict=True)
-                ],
+                "Tulos %": percent.astype("float64"),
                 "Hyväksytty": status["passed"].map(_yes_no),
                 "Kurssiversio": status["course_version"].astype("Int64"),
                 "Sisältötunniste": status["course_hash"],
@@ -170,104 +204,150 @@ class Tables:
             }
         ).reset_index(drop=True)
 
+    def _themes(self) -> list[str]:
+        return list(dict.fromkeys(t for s in self.content.course_scenarios() for t in s.themes))
+
+    def _theme_sums(self) -> pd.DataFrame:
+        return self._store.theme_sums(self._themes(), unit=self.filters.unit, since=self.since)
+
+    def _item_stats(self) -> ItemStats:
+        return self._store.item_stats(
+            unit=self.filters.unit, since=self.since, learners_up_to=MIN_GROUP
+        )
+
+    def _fetched(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A prefetched aggregate (waiting for it), or ``compute()`` now."""
+        pending = self._pending.pop(name, None)
+        return pending.result() if pending is not None else compute()
+
     def themes(self) -> pd.DataFrame:
         """Mean theme scores per unit (percent), hidden for units under MIN_GROUP learners."""
-        done = self._completed()
-        themes = list(dict.fromkeys(t for s in self.content.course_scenarios() for t in s.themes))
+        themes = self._themes()
+        sums: pd.DataFrame = self._fetched("themes", self._theme_sums)
+        # Units in order, the learners without a unit last, then everyone.
+        sums = sums.sort_values("unit", na_position="last", kind="stable")
+        total = sums.drop(columns="unit").sum().to_dict()
+        groups = [(u, r) for u, r in zip(sums["unit"], sums.to_dict("records"), strict=True)]
+        groups.append(("Kaikki", total))
         rows = []
-        groups = [(unit, part) for unit, part in done.groupby("unit", dropna=False)]
-        groups.append(("Kaikki", done))
         for unit, part in groups:
-            learners = part["learner_id"].nunique()
+            learners = int(part["learners"])
             row: dict[str, Any] = {
                 "Yksikkö": "(ei yksikköä)" if pd.isna(unit) else str(unit),
                 "Suorittaneita": learners,
             }
             shown = learners >= MIN_GROUP
-            passed = part["passed"].astype(bool)
-            row["Hyväksyttyjä %"] = round(100 * passed.mean(), 1) if shown else None
-            for theme in themes:
-                scores = [s.get(theme) for s in part["theme_scores"] if isinstance(s, dict)]
-                values = [v for v in scores if v is not None]
-                mean = round(100 * sum(values) / len(values), 1) if values and shown else None
+            row["Hyväksyttyjä %"] = (
+                round(100 * float(part["passes"]) / float(part["completions"]), 1)
+                if shown
+                else None
+            )
+            for n, theme in enumerate(themes):
+                count = part[f"count_{n}"]
+                mean = None
+                if shown and count:
+                    mean = round(100 * float(part[f"sum_{n}"]) / float(count), 1)
                 row[THEME_LABELS.get(theme, theme) + " %"] = mean
             row["Huomautus"] = "" if shown else SMALL_GROUP_NOTE
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def item_analysis(self) -> pd.DataFrame:
+    def item_analysis(self, *, with_ids: bool = False) -> pd.DataFrame:
         """Per step: facility index, discrimination and the most-chosen non-best choice."""
-        return item_analysis(self._store.answers_frame(), self._completed(), self.content, self)
+        stats: ItemStats = self._fetched("items", self._item_stats)
+        return item_analysis(stats, self.content, with_ids=with_ids)
 
 
-def item_analysis(
-    answers: pd.DataFrame, completed: pd.DataFrame, content: Content, tables: Tables | None = None
-) -> pd.DataFrame:
-    """Item statistics over first tries, from answers of completed attempts.
+ITEM_COLUMNS = [
+    "Skenaario",
+    "Vaihe",
+    "Kysymys",
+    "Vastauksia",
+    "Helppousindeksi",
+    "Erottelukyky",
+    "Yleisin ei-paras valinta",
+    "Valinnan osuus %",
+    "Huomautus",
+]
+
+
+def _correlation(
+    n: float, sx: float, sy: float, sxx: float, syy: float, sxy: float
+) -> float | None:
+    """Pearson's r from sums; None when either variable does not vary."""
+    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
+    # Sums of equal values leave rounding noise, not variance: compare with the magnitude.
+    if n < 2 or vx <= 1e-9 * n * sxx or vy <= 1e-9 * n * syy:
+        return None
+    return (n * sxy - sx * sy) / math.sqrt(vx * vy)
+
+
+def item_analysis(stats: ItemStats, content: Content, *, with_ids: bool = False) -> pd.DataFrame:
+    """Item statistics over first tries of completed attempts (sums from the store).
 
     Facility index: mean share of the step's points. Discrimination: correlation of the step's
-    score with the rest of the course score (corrected item–total correlation).
+    score with the rest of the course score (corrected item–total correlation). ``with_ids``
+    adds the scenario's id as ``scenario_id`` (for links).
     """
-    columns = [
-        "Skenaario",
-        "Vaihe",
-        "Kysymys",
-        "Vastauksia",
-        "Helppousindeksi",
-        "Erottelukyky",
-        "Yleisin ei-paras valinta",
-        "Valinnan osuus %",
-        "Huomautus",
-    ]
-    first = answers[
-        (answers["scenario_try"] == 1) & answers["attempt_id"].isin(completed["attempt_id"])
-    ]
-    if tables is not None and tables.filters.unit is not None:
-        first = first[first["unit"] == tables.filters.unit]
-    if first["learner_id"].nunique() < MIN_GROUP:
+    columns = ITEM_COLUMNS + (["scenario_id"] if with_ids else [])
+    if stats.learners < MIN_GROUP:
         return pd.DataFrame([dict.fromkeys(columns, None) | {"Huomautus": SMALL_GROUP_NOTE}])
-    totals = completed.set_index("attempt_id")[["points", "max_points"]]
-    joined = first.merge(
-        totals, left_on="attempt_id", right_index=True, how="left", suffixes=("", "_course")
-    )
-    item = joined["points"] / joined["max_points"].where(joined["max_points"] > 0)
-    rest_max = joined["max_points_course"] - joined["max_points"]
-    rest = (joined["points_course"] - joined["points"]) / rest_max.where(rest_max > 0)
-    joined = joined.assign(item=item, rest=rest)
-    # One pass over the answers instead of a full-column comparison per step.
-    parts = dict(list(joined.groupby(["scenario_id", "step_id"], sort=False)))
+    choices = stats.choices
+    sums = ["answers", "items", "item_sum", "pairs", "sx", "sy", "sxx", "syy", "sxy"]
+    steps: dict[Any, dict[str, float]] = {
+        key: {str(k): float(v) for k, v in row.items()}
+        for key, row in choices.groupby(["scenario_id", "step_id"], sort=False)[sums]
+        .sum()
+        .to_dict("index")
+        .items()
+    }
+    picks: dict[tuple[str, str], dict[str, int]] = {}
+    for sid, step_id, chosen, answers in zip(
+        choices["scenario_id"],
+        choices["step_id"],
+        choices["chosen"],
+        choices["answers"],
+        strict=True,
+    ):
+        counts = picks.setdefault((sid, step_id), {})
+        for choice in chosen:
+            counts[choice] = counts.get(choice, 0) + int(answers)
     rows = []
     for scenario in content.course_scenarios():
         for step in scenario.steps:
-            part = parts.get((scenario.id, step.id))
-            if part is None or part.empty:
+            key = (scenario.id, step.id)
+            part = steps.get(key)
+            if part is None:
                 continue
+            answered = int(part["answers"])
             best = set(graph.best_selection(step))
-            picks = part["chosen"].explode()
-            wrong = picks[~picks.isin(best)].value_counts()
-            top = str(wrong.index[0]) if len(wrong) else None
+            # The most chosen non-best choice; ties go to the one listed first in the step.
+            order = {c.id: n for n, c in enumerate(step.choices)}
+            wrong = [(c, n) for c, n in picks[key].items() if c not in best and n]
+            top = min(wrong, key=lambda w: (-w[1], order.get(w[0], len(order)), w[0]), default=None)
             texts = {c.id: c.text.fi for c in step.choices}
-            shown = len(part) >= MIN_GROUP
+            shown = answered >= MIN_GROUP
             discrimination = None
-            if shown and part["item"].std() > 0 and part["rest"].std() > 0:
-                discrimination = round(float(part["item"].corr(part["rest"])), 2)
-            rows.append(
-                {
-                    "Skenaario": scenario.title.fi,
-                    "Vaihe": step.id,
-                    "Kysymys": step.prompt.fi,
-                    "Vastauksia": len(part),
-                    "Helppousindeksi": round(float(part["item"].mean()), 2) if shown else None,
-                    "Erottelukyky": discrimination,
-                    "Yleisin ei-paras valinta": (
-                        f"{top}: {texts.get(top, '')}" if top and shown else None
-                    ),
-                    "Valinnan osuus %": (
-                        round(100 * int(wrong.iloc[0]) / len(part), 1) if top and shown else None
-                    ),
-                    "Huomautus": "" if shown else SMALL_GROUP_NOTE,
-                }
-            )
+            if shown:
+                r = _correlation(*(part[k] for k in ("pairs", "sx", "sy", "sxx", "syy", "sxy")))
+                discrimination = None if r is None else round(r, 2)
+            facility = part["item_sum"] / part["items"] if part["items"] else None
+            row = {
+                "Skenaario": scenario.title.fi,
+                "Vaihe": step.id,
+                "Kysymys": step.prompt.fi,
+                "Vastauksia": answered,
+                "Helppousindeksi": round(facility, 2) if shown and facility is not None else None,
+                "Erottelukyky": discrimination,
+                "Yleisin ei-paras valinta": (
+                    f"{top[0]}: {texts.get(top[0], '')}" if top and shown else None
+                ),
+                "Valinnan osuus %": round(100 * top[1] / answered, 1) if top and shown else None,
+                "Huomautus": "" if shown else SMALL_GROUP_NOTE,
+            }
+            if with_ids:
+                row["scenario_id"] = scenario.id
+            rows.append(row)
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -279,7 +359,8 @@ def build(
     sheets: tuple[Sheet, ...] = ("completions", "overdue", "themes", "items"),
 ) -> dict[Sheet, pd.DataFrame]:
     """The export tables in ``sheets`` (all by default), neutralised, keyed by sheet."""
-    tables = Tables(store, content, filters, today)
+    aggregates = tuple(key for key in sheets if key in ("items", "themes"))
+    tables = Tables(store, content, filters, today, prefetch=aggregates)
     makers: dict[Sheet, Callable[[], pd.DataFrame]] = {
         "completions": tables.completions,
         "overdue": tables.overdue,
@@ -291,27 +372,62 @@ def build(
 
 
 def write_xlsx(tables: dict[Sheet, pd.DataFrame], path: Path) -> None:
-    """One workbook, a sheet per table, dates as real Excel dates shown d.m.yyyy."""
+    """One workbook, a sheet per table, dates shown d.m.yyyy, texts kept as texts.
+
+    pandas with XlsxWriter: openpyxl (pandas' default) took 76 s for
+    100 000 employees on the benchmark machine, XlsxWriter a third of that (bench/README.md).
+    Texts never become formulas, links or numbers, whatever they start with.
+    """
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    }
     with pd.ExcelWriter(
-        path, engine="openpyxl", date_format="d.m.yyyy", datetime_format="d.m.yyyy h:mm"
+        path,
+        engine="xlsxwriter",
+        date_format="d.m.yyyy",
+        datetime_format="d.m.yyyy h:mm",
+        engine_kwargs={"options": options},
     ) as writer:
         for key, frame in tables.items():
             frame.to_excel(writer, sheet_name=SHEETS[key], index=False)
             sheet = writer.sheets[SHEETS[key]]
-            sheet.freeze_panes = "A2"
-            for cells in sheet.columns:
-                for cell in cells:
-                    if cell.is_date:  # pandas leaves plain dates in ISO format
-                        cell.number_format = "d.m.yyyy"
-                width = max(len(str(c.value)) if c.value is not None else 0 for c in cells)
-                sheet.column_dimensions[cells[0].column_letter].width = min(60, width + 2)
+            sheet.freeze_panes(1, 0)
+            for number, column in enumerate(frame.columns):
+                longest = frame[column].astype(str).str.len().max() if len(frame) else 0
+                sheet.set_column(number, number, min(60, max(len(str(column)), longest) + 2))
+
+
+def _csv_texts(values: pd.Series) -> list[Any]:
+    """A column as the CSV's texts: d.m.yyyy dates, decimal commas, '' for empty."""
+    present = values.notna().to_numpy()
+    if pd.api.types.is_float_dtype(values):
+        texts = values.astype(str).str.replace(".", ",", regex=False)
+    elif pd.api.types.is_numeric_dtype(values):
+        texts = values.astype(str)
+    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in {
+        "date",
+        "mixed",
+    }:
+        # Few distinct days: format each once.
+        days = {v: fi_date(v) for v in pd.unique(values) if isinstance(v, date)}
+        texts = pd.Series([days.get(v, v) if isinstance(v, date) else v for v in values])
+    else:
+        texts = values
+    cells: list[Any] = np.where(present, texts.to_numpy(dtype=object), "").tolist()
+    return cells
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV as Finnish Excel opens it: UTF-8 with BOM, ';' separator, decimal comma, CRLF."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, date)).any():
-            out[column] = out[column].map(lambda v: fi_date(v) if isinstance(v, date) else v)
-    # CRLF as Excel writes it; it also makes the csv module quote a lone CR inside a cell.
-    out.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    """CSV as Finnish Excel opens it: UTF-8 with BOM, ';' separator, decimal comma, CRLF.
+
+    Columns are turned into text at once and handed to the csv module: the same bytes as
+    pandas' to_csv(sep=";", decimal=","), a fifth of the time.
+    """
+    columns = [_csv_texts(frame[c]) for c in frame.columns]
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        # CRLF as Excel writes it; it also makes the csv module quote a lone CR inside a cell.
+        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+        writer.writerow([str(c) for c in frame.columns])
+        writer.writerows(zip(*columns, strict=True))

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from somequiz.errors import RosterError
@@ -237,72 +238,114 @@ class StatusRules:
         return self.valid_versions is not None and version not in self.valid_versions
 
 
+def _local_days(moments: pd.Series) -> pd.Series:
+    """UTC timestamps as local calendar days (naive midnights); NaT stays NaT."""
+    days: pd.Series = moments.dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.normalize()
+    return days
+
+
+def _dates(days: pd.Series) -> list[date | None]:
+    """Naive midnights as plain dates, None for NaT (what the exports and tables expect)."""
+    found = np.array(days.dt.date.to_numpy(dtype=object))
+    found[days.isna().to_numpy()] = None
+    plain: list[date | None] = found.tolist()
+    return plain
+
+
 def status_frame(
     roster: pd.DataFrame, attempts: pd.DataFrame, rules: StatusRules, today: date
 ) -> pd.DataFrame:
-    """One row per employee (roster first, then learners not on it): STATUS_COLUMNS."""
-    done = attempts[attempts["completed_at"].notna()].copy()
-    done["key"] = done["employee_number"].fillna("#" + done["learner_id"].astype(str))
-    done = done.sort_values("completed_at")
-    latest = done.groupby("key").tail(1).set_index("key")
-    passes = done[done["passed"] == True].groupby("key").tail(1).set_index("key")  # noqa: E712
-    open_keys = set(
-        attempts.loc[attempts["status"] == "in_progress", "employee_number"].dropna()
-    ) | set("#" + attempts.loc[attempts["status"] == "in_progress", "learner_id"].astype(str))
-    people = roster.assign(key=roster["employee_number"]).copy()
-    others = latest[~latest.index.isin(people["key"])].reset_index()
-    extra = pd.DataFrame(
-        {
-            "key": others["key"],
-            "employee_number": others["employee_number"],
-            "name": others["name"],
-            "unit": others["unit"],
-            "start_date": None,
-            "email": None,
-        }
+    """One row per employee (roster first, then learners not on it): STATUS_COLUMNS.
+
+    A pass counts until ``recertify_months`` after its local day, or until the content changed
+    materially (due today then). Without a pass: overdue once ``deadline_days`` after the start
+    date have gone, else in progress (an open attempt or a failed completion), else not started.
+    The result shown is the latest pass, or the latest completion when there is no pass.
+    """
+    done = attempts[attempts["completed_at"].notna()]
+    # Learners without an employee number (or erased) are their own key, never on the roster.
+    key = done["employee_number"].fillna("#" + done["learner_id"].astype(str))
+    done = done.assign(key=key).sort_values("completed_at", kind="stable")
+    latest = done.drop_duplicates("key", keep="last").set_index("key")
+    passes = done[done["passed"] == True].drop_duplicates("key", keep="last")  # noqa: E712
+    passes = passes.set_index("key")
+    started = attempts[attempts["status"] == "in_progress"]
+    open_keys = set(started["employee_number"].dropna()) | set(
+        "#" + started["learner_id"].astype(str)
     )
-    people = pd.concat([people, extra], ignore_index=True) if len(extra) else people
-    # Plain dicts: a .loc lookup per employee is slow for tens of thousands of people.
-    pass_rows: dict[Hashable, dict[Hashable, Any]] = passes.to_dict("index")
-    latest_rows: dict[Hashable, dict[Hashable, Any]] = latest.to_dict("index")
-    rows = []
-    for person in people.to_dict("records"):
-        key = person["key"]
-        chosen = pass_rows.get(key)
-        if chosen is None:
-            chosen = latest_rows.get(key)
-        start = person["start_date"] if isinstance(person["start_date"], date) else None
-        due = start and date.fromordinal(start.toordinal() + rules.deadline_days)
-        if key in pass_rows:
-            passed_on = pass_rows[key]["completed_at"].tz_convert(TIMEZONE).date()
-            recert = add_months(passed_on, rules.recertify_months)
-            stale = rules.outdated(pass_rows[key]["course_hash"])
-            status = "recertify" if stale or recert <= today else "passed"
-            due = today if stale else recert
-        elif due is not None and due < today:
-            status = "overdue"
-        elif key in open_keys or key in latest_rows:
-            status = "in_progress"
-        else:
-            status = "not_started"
-        rows.append(
-            {
-                "employee_number": person["employee_number"],
-                "name": person["name"],
-                "unit": person["unit"],
-                "start_date": start,
-                "email": person["email"],
-                "status": status,
-                "due": due,
-                "completed_on": (
-                    None if chosen is None else chosen["completed_at"].tz_convert(TIMEZONE).date()
-                ),
-                "points": None if chosen is None else chosen["points"],
-                "max_points": None if chosen is None else chosen["max_points"],
-                "passed": None if chosen is None else bool(chosen["passed"]),
-                "course_version": None if chosen is None else chosen["course_version"],
-                "course_hash": None if chosen is None else chosen["course_hash"],
-                "certificate_code": None if chosen is None else chosen["certificate_code"],
-            }
-        )
-    return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
+
+    others = latest[~latest.index.isin(roster["employee_number"])]
+    people = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "key": roster["employee_number"],
+                    "employee_number": roster["employee_number"],
+                    "name": roster["name"],
+                    "unit": roster["unit"],
+                    "start_date": roster["start_date"],
+                    "email": roster["email"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "key": others.index,
+                    "employee_number": others["employee_number"].to_numpy(),
+                    "name": others["name"].to_numpy(),
+                    "unit": others["unit"].to_numpy(),
+                    "start_date": None,
+                    "email": None,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    keys = people["key"]
+    # The row whose figures are shown: the latest pass, else the latest completion.
+    shown = pd.concat([passes, latest[~latest.index.isin(passes.index)]])
+    chosen = shown.reindex(keys).reset_index(drop=True)
+    has_pass = keys.isin(passes.index).to_numpy()
+    pass_day = _local_days(passes["completed_at"].reindex(keys)).reset_index(drop=True)
+    recert = pass_day + pd.DateOffset(months=rules.recertify_months)
+    if rules.valid_versions is None:
+        stale = pd.Series(False, index=people.index)
+    else:
+        stale = ~passes["course_hash"].reindex(keys).isin(rules.valid_versions)
+        stale = stale.reset_index(drop=True) & has_pass
+    start = pd.to_datetime(people["start_date"])
+    deadline = start + pd.Timedelta(days=rules.deadline_days)
+    now = pd.Timestamp(today)
+    status = np.select(
+        [
+            has_pass & (stale | (recert <= now)).to_numpy(),
+            has_pass,
+            (deadline < now).to_numpy(),  # NaT compares False: no start date, no deadline
+            (keys.isin(open_keys) | keys.isin(latest.index)).to_numpy(),
+        ],
+        ["recertify", "passed", "overdue", "in_progress"],
+        default="not_started",
+    )
+    due = deadline.where(~has_pass, recert.where(~stale, now))
+    passed = chosen["passed"]
+    return pd.DataFrame(
+        {
+            "employee_number": people["employee_number"],
+            "name": people["name"],
+            "unit": people["unit"],
+            "start_date": _dates(start),
+            "email": people["email"],
+            "status": status,
+            "due": _dates(due),
+            "completed_on": _dates(_local_days(chosen["completed_at"])),
+            "points": chosen["points"].astype("Int64"),
+            "max_points": chosen["max_points"].astype("Int64"),
+            "passed": [
+                bool(v) if known else None
+                for v, known in zip(passed.tolist(), passed.notna().tolist(), strict=True)
+            ],
+            "course_version": chosen["course_version"].astype("Int64"),
+            "course_hash": chosen["course_hash"],
+            "certificate_code": chosen["certificate_code"],
+        },
+        columns=list(STATUS_COLUMNS),
+    )

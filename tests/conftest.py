@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from records_helpers import shared_database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -122,3 +123,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened.close()
     if name is not None:
         _drop_database(server, name)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def shared_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """One store per module and backend, for modules that fill it once (in their own
+    module-scoped fixture) and only read it in their tests: writes are slow under load."""
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    with shared_database(request.param, folder, server) as store:
+        yield store

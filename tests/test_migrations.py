@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import column, insert, inspect, table
 
-from somequiz.store import Store, current_revision, make_engine, upgrade
+from somequiz.store import (
+    SCHEMA_REVISION,
+    Store,
+    current_revision,
+    make_engine,
+    up_to_date,
+    upgrade,
+)
 
 
 def test_from_empty_database_to_newest(db_url: str) -> None:
@@ -80,3 +87,21 @@ def test_migrations_match_the_models(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_schema_revision_is_the_newest_migration(db_url: str) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from somequiz.store import _MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+    engine = make_engine(db_url)
+    assert not up_to_date(engine)  # empty: Store() must migrate
+    upgrade(engine, "0002")
+    assert not up_to_date(engine)
+    Store(db_url).close()
+    assert up_to_date(engine) and current_revision(engine) == SCHEMA_REVISION
+    engine.dispose()

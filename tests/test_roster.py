@@ -12,7 +12,7 @@ from records_helpers import run_course
 from somequiz.content import Content
 from somequiz.errors import RosterError
 from somequiz.hashing import course_hash
-from somequiz.roster import StatusRules, add_months, read_roster, status_frame
+from somequiz.roster import STATUS_COLUMNS, StatusRules, add_months, read_roster, status_frame
 from somequiz.store import RosterEntry, Store
 
 ROSTER = Path(__file__).resolve().parent / "fixtures" / "roster"
@@ -135,3 +135,106 @@ def test_statuses(store: Store, content: Content) -> None:
     row = frame.set_index("employee_number").loc["E5"]
     assert row["completed_on"] == date(2026, 2, 1) and row["due"] == date(2027, 2, 1)
     assert frame.set_index("employee_number").loc["E1", "due"] == date(2026, 1, 31)
+
+
+def _attempt(
+    number: str | None,
+    learner_id: int,
+    completed: str | None,
+    *,
+    passed: bool = True,
+    chash: str = "now",
+    points: int = 10,
+) -> dict[str, object]:
+    """One row of ``Store.attempts_frame``; ``completed`` is a UTC time or None (open)."""
+    moment = pd.Timestamp(completed, tz="UTC") if completed else pd.NaT
+    return {
+        "attempt_id": f"a{learner_id}-{completed}",
+        "learner_id": learner_id,
+        "employee_number": number,
+        "name": f"Oppija {learner_id}",
+        "unit": "Kotihoito",
+        "course_version": 1,
+        "course_hash": chash,
+        "status": "completed" if completed else "in_progress",
+        "completed_at": moment,
+        "points": points if completed else None,
+        "max_points": 10 if completed else None,
+        "passed": passed if completed else None,
+        "certificate_code": f"C{learner_id}-{completed}" if completed else None,
+    }
+
+
+def test_status_rules_at_their_edges() -> None:
+    """Boundaries, local days, equivalent versions and which completion is shown."""
+    today = date(2026, 3, 1)
+    start = [
+        ("D1", date(2026, 1, 30)),  # deadline 1.3.2026 = today: not yet overdue
+        ("D2", date(2026, 1, 29)),  # deadline 28.2.2026: overdue
+        ("R1", date(2024, 1, 1)),  # passed 1.3.2025 local day: re-certification due today
+        ("R2", date(2024, 1, 1)),  # passed 28.2.2025 23:30 UTC = 1.3.2025 in Helsinki
+        ("R3", date(2024, 1, 1)),  # passed 2.3.2025: still valid
+        ("V1", date(2026, 1, 1)),  # passed on a version that differs only in wording
+        ("V2", date(2026, 1, 1)),  # passed on materially different content
+        ("F1", date(2026, 2, 20)),  # failed once, deadline not passed: in progress
+        ("P1", date(2025, 1, 1)),  # passed, then failed later: the pass is shown
+    ]
+    roster = pd.DataFrame(
+        {
+            "employee_number": [n for n, _ in start],
+            "name": [f"Henkilö {n}" for n, _ in start],
+            "unit": "Kotihoito",
+            "start_date": [d for _, d in start],
+            "email": None,
+        }
+    )
+    attempts = pd.DataFrame(
+        [
+            _attempt("R1", 1, "2025-02-28 22:30"),
+            _attempt("R2", 2, "2025-02-28 23:30"),
+            _attempt("R3", 3, "2025-03-02 10:00"),
+            _attempt("V1", 4, "2026-02-01 10:00", chash="wording"),
+            _attempt("V2", 5, "2026-02-01 10:00", chash="material"),
+            _attempt("F1", 6, "2026-02-25 10:00", passed=False, points=2),
+            _attempt("P1", 7, "2026-01-10 10:00", points=9),
+            _attempt("P1", 7, "2026-02-10 10:00", passed=False, points=3),
+            _attempt(None, 8, "2026-02-10 10:00"),  # no employee number: a row of its own
+            _attempt(None, 9, None),  # open, no number, never completed: not listed
+        ]
+    )
+    rules = StatusRules(30, 12, "now", frozenset({"now", "wording"}))
+    frame = status_frame(roster, attempts, rules, today).set_index("employee_number", drop=False)
+    assert list(frame["employee_number"][:9]) == [n for n, _ in start]
+    assert len(frame) == 10 and frame.iloc[9]["name"] == "Oppija 8"
+    assert pd.isna(frame.iloc[9]["employee_number"]) and frame.iloc[9]["status"] == "passed"
+    assert dict(zip(frame.index[:9], frame["status"][:9], strict=True)) == {
+        "D1": "not_started",
+        "D2": "overdue",
+        "R1": "recertify",
+        "R2": "recertify",
+        "R3": "passed",
+        "V1": "passed",
+        "V2": "recertify",
+        "F1": "in_progress",
+        "P1": "passed",
+    }
+    assert frame.loc["D1", "due"] == today and frame.loc["D2", "due"] == date(2026, 2, 28)
+    assert frame.loc["R2", "completed_on"] == date(2025, 3, 1)
+    assert frame.loc["R2", "due"] == date(2026, 3, 1)
+    assert frame.loc["V2", "due"] == today  # material change: due at once
+    assert frame.loc["V1", "due"] == date(2027, 2, 1)
+    assert frame.loc["P1", "points"] == 9 and frame.loc["P1", "passed"] is True
+    assert frame.loc["F1", "passed"] is False and frame.loc["F1", "due"] == date(2026, 3, 22)
+    assert frame.loc["D1", "completed_on"] is None and pd.isna(frame.loc["D1", "points"])
+    assert frame.loc["D1", "passed"] is None
+    # Without re-certification on content changes every version's pass counts.
+    lenient = status_frame(roster, attempts, StatusRules(30, 12, "now"), today)
+    assert lenient.set_index("employee_number").loc["V2", "status"] == "passed"
+
+
+def test_status_of_nobody() -> None:
+    empty_roster = pd.DataFrame(columns=["employee_number", "name", "unit", "start_date", "email"])
+    attempts = pd.DataFrame([_attempt(None, 1, None)]).iloc[0:0]
+    attempts["completed_at"] = pd.to_datetime(attempts["completed_at"], utc=True)
+    frame = status_frame(empty_roster, attempts, StatusRules(30, 12, "x"), date(2026, 1, 1))
+    assert frame.empty and list(frame.columns) == list(STATUS_COLUMNS)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+from somequiz.config import settings
 from somequiz.content import Content
 from somequiz.studio import coverage_frame, problems_frame, scenario_graph, scenario_graph_svg
 
@@ -52,3 +55,23 @@ def test_problems_frame_points_at_file_and_line(tmp_path: Path) -> None:
             "viesti": "next 'loppuu' ei ole vaihe eikä loppu",
         },
     ]
+
+
+def test_a_dashboard_link_opens_its_scenario_in_the_studio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from urllib.parse import urlsplit
+
+    from somequiz.dashboard import studio_link
+    from somequiz.ui.studio import requested_scenario
+
+    monkeypatch.setenv("SOMEQUIZ_STUDIO_URL", "http://127.0.0.1:8868/")
+    settings.cache_clear()
+    url = studio_link("vaite-facebook-ryhmassa")
+    assert url.startswith("http://127.0.0.1:8868/voila/render/studio.ipynb?")
+    # Voilà hands the page's query string (with the login token, if any) to the kernel.
+    monkeypatch.setenv("QUERY_STRING", "token=abc&" + urlsplit(url).query)
+    assert requested_scenario() == "vaite-facebook-ryhmassa"
+    monkeypatch.setenv("QUERY_STRING", "")
+    assert requested_scenario() is None
+    assert studio_link(None) == ""

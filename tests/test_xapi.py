@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
-from records_helpers import run_course, shared_database
+from records_helpers import run_course
 
 from somequiz import xapi
 from somequiz.content import Content
@@ -24,20 +24,14 @@ from somequiz.store import Store
 AT = datetime(2026, 2, 3, 10, tzinfo=UTC)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def filled(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, content: Content
-) -> Iterator[Store]:
+@pytest.fixture(scope="module")
+def filled(shared_store: Store, content: Content) -> Store:
     """A passed, a failed and an unfinished attempt."""
-    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
-    with shared_database(request.param, tmp_path_factory.mktemp("xapi"), server) as store:
-        run_course(store, content, name="Paras", employee_number="E1", at=AT)
-        run_course(store, content, name="Heikoin", employee_number="E2", best=False, at=AT)
-        learner = store.learner(name="Kesken", employee_number=None, unit="Kotihoito")
-        store.start_attempt(learner.id, content.course.id, 1, "a" * 16, at=AT)
-        yield store
+    run_course(shared_store, content, name="Paras", employee_number="E1", at=AT)
+    run_course(shared_store, content, name="Heikoin", employee_number="E2", best=False, at=AT)
+    learner = shared_store.learner(name="Kesken", employee_number=None, unit="Kotihoito")
+    shared_store.start_attempt(learner.id, content.course.id, 1, "a" * 16, at=AT)
+    return shared_store
 
 
 def test_statements_validate_and_cover_the_attempt(filled: Store, content: Content) -> None:

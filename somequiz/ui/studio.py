@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 import pandas as pd
@@ -20,6 +22,13 @@ from somequiz.store import Store
 from somequiz.ui.errors import reference_code
 
 log = logging.getLogger("somequiz.studio")
+
+
+def requested_scenario() -> str | None:
+    """The scenario asked for in the page address (``?scenario=<id>``), if any."""
+    # Voilà hands the page's query string to its kernel in this variable.
+    asked = parse_qs(os.environ.get("QUERY_STRING", "")).get("scenario")
+    return asked[0] if asked else None
 
 
 def _table(frame: pd.DataFrame, empty: str) -> HTML:
@@ -83,9 +92,14 @@ class Studio:
                 display(HTML(styled.to_html()))
         if self.content is not None:
             options = [(s.title.fi, s.id) for s in self.content.course_scenarios()]
+            ids = [sid for _, sid in options]
             current = self.picker.value
+            if current is None and requested_scenario() in ids:
+                # Opened from a link (the HR item analysis): that scenario's answers.
+                current = requested_scenario()
+                self.tabs.selected_index = 3
             self.picker.options = options
-            self.picker.value = current if current in dict(options).values() else options[0][1]
+            self.picker.value = current if current in ids else options[0][1]
             self._on_pick(None)
 
     def _scenario(self) -> None:
@@ -104,13 +118,12 @@ class Studio:
         try:
             answers = store.answers_frame()
             flags = store.flags_frame()
-            completed = store.attempts_frame()
+            stats = store.item_stats()
         finally:
             store.close()
         display(HTML("<h3>Valinnat ensimmäisellä yrityksellä</h3>"))
         display(_table(studio.choice_distribution(answers, scenario), "Ei vastauksia vielä."))
-        done = completed[completed["completed_at"].notna()]
-        analysis = item_analysis(answers, done, self.content)
+        analysis = item_analysis(stats, self.content)
         if "Skenaario" in analysis:
             analysis = analysis[analysis["Skenaario"].isin([scenario.title.fi, None])]
         display(HTML("<h3>Osioanalyysi</h3>"))
