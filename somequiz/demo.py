@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from somequiz import graph
 from somequiz.content import Content
-from somequiz.hashing import course_hash, model_hash
+from somequiz.hashing import course_hash, scenario_hash
 from somequiz.scenario import Scenario, Step
 from somequiz.scoring import CourseRun, Feedback
 from somequiz.store import RosterEntry, Store, now
@@ -131,7 +131,6 @@ def generate(
     day = today or now().date()
     units = content.course.units or list(_DEFAULT_UNITS)
     chash = course_hash(content)
-    hashes = {sid: model_hash(s) for sid, s in content.scenarios.items()}
     entries = []
     for n in range(learners):
         entries.append(
@@ -167,7 +166,7 @@ def generate(
                 attempt_id=attempt.id,
                 scenario_id=given.scenario.id,
                 scenario_version=given.scenario.version,
-                scenario_hash=hashes[given.scenario.id],
+                scenario_hash=scenario_hash(content, given.scenario.id),
                 scenario_try=given.scenario_try,
                 step_id=given.step.id,
                 chosen=given.feedback.chosen,

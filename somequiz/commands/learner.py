@@ -25,7 +25,7 @@ def serve(host: str, port: int) -> None:
             f"Kurssin muistiota ei löydy: {root / COURSE_NOTEBOOK}. Aja 'somequiz notebooks'."
         )
         sys.exit(1)
-    load_content(settings().scenarios)  # fail here, not in every learner's kernel
+    load_content(settings().scenarios)  # a broken course fails here, before the URL is shown
     shown = "localhost" if host in {"0.0.0.0", "::"} else host
     click.echo(f"Kurssi: http://{shown}:{port}/voila/render/{COURSE_NOTEBOOK}")
     click.echo(f"Tulokset: {settings().database_url()}")

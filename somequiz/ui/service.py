@@ -47,13 +47,12 @@ _MAX_BODY = 64 * 1024
 
 def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a trainer saves a file in the content folder."""
-    return tuple(
-        sorted(
-            (str(p), p.stat().st_mtime_ns, p.stat().st_size)
-            for p in folder.rglob("*")
-            if p.is_file() and p.suffix in {".yaml", ".yml"}
-        )
-    )
+    found = []
+    for path in folder.rglob("*"):
+        if path.suffix in {".yaml", ".yml"} and path.is_file():
+            stat = path.stat()
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
 
 
 class ContentCache:
@@ -210,16 +209,21 @@ def start_service(
     return server, sweeper
 
 
-def run_service(socket_path: Path, parent_pid: int) -> None:
-    """Run one course service process until SIGTERM or until its learner server is gone."""
+def configured_service(store: Store) -> LearnerService:
+    """A service on the configured content folder and idle timeout, writing to ``store``."""
     from somequiz.config import settings
 
-    setup_logging()
     options = settings()
-    store = Store(migrate=False)  # the learner server migrated before starting this
-    service = LearnerService(
+    return LearnerService(
         ContentCache(options.scenarios, store), store, idle_timeout=options.session_idle_timeout
     )
+
+
+def run_service(socket_path: Path, parent_pid: int) -> None:
+    """Run one course service process until SIGTERM or until its learner server is gone."""
+    setup_logging()
+    store = Store(migrate=False)  # the learner server migrated before starting this
+    service = configured_service(store)
     service.content.get()  # now, so that the first page need not wait for it
     loop = IOLoop.current()
     server, sweeper = start_service(socket_path, service)
@@ -303,15 +307,7 @@ class LocalClient:
 
 def local_client() -> LocalClient:
     """A service of its own for a page run outside the learner server."""
-    from somequiz.config import settings
-
-    store = Store()
-    service = LearnerService(
-        ContentCache(settings().scenarios, store),
-        store,
-        idle_timeout=settings().session_idle_timeout,
-    )
-    return LocalClient(service)
+    return LocalClient(configured_service(Store()))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,10 +7,20 @@ from pathlib import Path
 
 from ui.ui_helpers import answer, best_indices, next_step, sign_in
 
+from somequiz.content import Content
 from somequiz.store import Store, StoredAnswer
 from somequiz.ui.session import LearnerSession
 
-__all__ = ["answer", "answers_of", "best", "mount", "next_step", "remount", "sign_in"]
+__all__ = [
+    "answer",
+    "answers_of",
+    "best",
+    "first_step_answered",
+    "mount",
+    "next_step",
+    "remount",
+    "sign_in",
+]
 
 
 def mount(*args: str) -> None:
@@ -33,3 +43,14 @@ def answers_of(store: Store, app: LearnerSession) -> list[StoredAnswer]:
     """The learner's stored answers, in the order they were given."""
     assert app.attempt is not None
     return store.answers(app.attempt.id)
+
+
+def first_step_answered(content: Content, store: Store) -> LearnerSession:
+    """A learner on ``store`` who answered the first step of "ryhma-vaite" and moved on."""
+    app = LearnerSession(content, store)
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    best(app)
+    assert app.step.answered
+    next_step(app)
+    return app

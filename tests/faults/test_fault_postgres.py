@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_helpers import answers_of, best, next_step, sign_in
+from fault_helpers import answers_of, best, first_step_answered, next_step, sign_in
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -98,12 +98,7 @@ def test_postgres_restart_during_a_run_drops_no_answer(
     pg_database: str, cluster: Cluster, ui_content: Content
 ) -> None:
     store = Store(pg_database)
-    app = LearnerSession(ui_content, store)
-    sign_in(app)
-    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
-    best(app)
-    assert app.step.answered
-    next_step(app)
+    app = first_step_answered(ui_content, store)
 
     # Restart between two answers: the next answer goes through on the first try.
     cluster.stop()

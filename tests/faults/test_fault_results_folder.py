@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fault_helpers import answers_of, best, next_step, remount, sign_in
+from fault_helpers import answers_of, best, first_step_answered, remount
 
 from somequiz.content import Content
 from somequiz.errors import StoreError
@@ -46,13 +46,7 @@ def _fill(folder: Path) -> Path:
 
 def _started(content: Content, db: Path) -> tuple[Store, LearnerSession]:
     store = Store(f"sqlite:///{db}")
-    app = LearnerSession(content, store)
-    sign_in(app)
-    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
-    best(app)
-    assert app.step.answered
-    next_step(app)
-    return store, app
+    return store, first_step_answered(content, store)
 
 
 def test_full_disk_answer_is_refused_clearly_and_stored_once_after(
