@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import xlsxwriter
 
 from somequiz import graph
 from somequiz.content import Content
@@ -177,11 +178,9 @@ class Tables:
                 "Määräpäivä": status["due"],
                 "Suorituspäivä": status["completed_on"],
                 "Pisteet": status["points"].astype("Int64"),
-                "Enimmäispisteet": status["max_points"].astype("Int64"),
                 "Tulos %": percent.astype("float64"),
                 "Hyväksytty": status["passed"].map(_yes_no),
                 "Kurssiversio": status["course_version"].astype("Int64"),
-                "Sisältötunniste": status["course_hash"],
                 "Todistuskoodi": status["certificate_code"],
             }
         ).reset_index(drop=True)
@@ -195,7 +194,6 @@ class Tables:
                 "Nimi": late["name"],
                 "Yksikkö": late["unit"],
                 "Sähköposti": late["email"],
-                "Aloituspäivä": late["start_date"],
                 "Määräpäivä": late["due"],
                 "Myöhässä päivää": [
                     (self.today - d).days if isinstance(d, date) else None for d in late["due"]
@@ -351,13 +349,36 @@ def item_analysis(stats: ItemStats, content: Content, *, with_ids: bool = False)
     return pd.DataFrame(rows, columns=columns)
 
 
+class Sheets(Mapping[Sheet, pd.DataFrame]):
+    """The export's tables by sheet, each made and neutralised when first read.
+
+    Lazily, so that a workbook writes its first sheets while the database is still summing
+    up the aggregates of the last ones in background threads (see Tables).
+    """
+
+    def __init__(self, makers: dict[Sheet, Callable[[], pd.DataFrame]]) -> None:
+        self._makers = makers
+        self._made: dict[Sheet, pd.DataFrame] = {}
+
+    def __getitem__(self, key: Sheet) -> pd.DataFrame:
+        if key not in self._made:
+            self._made[key] = neutralise_frame(self._makers[key]())
+        return self._made[key]
+
+    def __iter__(self) -> Iterator[Sheet]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
 def build(
     store: Store,
     content: Content,
     filters: Filters,
     today: date | None = None,
     sheets: tuple[Sheet, ...] = ("completions", "overdue", "themes", "items"),
-) -> dict[Sheet, pd.DataFrame]:
+) -> Sheets:
     """The export tables in ``sheets`` (all by default), neutralised, keyed by sheet."""
     aggregates = tuple(key for key in sheets if key in ("items", "themes"))
     tables = Tables(store, content, filters, today, prefetch=aggregates)
@@ -368,35 +389,45 @@ def build(
         "items": tables.item_analysis,
     }
     # Only what is asked for: a CSV of completions must not wait for the item analysis.
-    return {key: neutralise_frame(makers[key]()) for key in sheets}
+    return Sheets({key: makers[key] for key in sheets})
 
 
-def write_xlsx(tables: dict[Sheet, pd.DataFrame], path: Path) -> None:
+def _width(name: str, values: pd.Series) -> int:
+    """A column wide enough for its header and longest text (numbers and dates fit in 12)."""
+    longest = 10
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        found = values.str.len().max()
+        longest = int(found) if pd.notna(found) else 0
+    return min(60, max(len(name), longest) + 2)
+
+
+def write_xlsx(tables: Mapping[Sheet, pd.DataFrame], path: Path) -> None:
     """One workbook, a sheet per table, dates shown d.m.yyyy, texts kept as texts.
 
-    pandas with XlsxWriter: openpyxl (pandas' default) took 76 s for
-    100 000 employees on the benchmark machine, XlsxWriter a third of that (bench/README.md).
-    Texts never become formulas, links or numbers, whatever they start with.
+    XlsxWriter in its streaming mode (``constant_memory``), a row at a time: through
+    ``DataFrame.to_excel`` the same workbook took twice as long for 100 000 employees
+    (bench/README.md). Texts never become formulas, links or numbers, whatever they start with.
     """
     options = {
+        "constant_memory": True,
+        "default_date_format": "d.m.yyyy",
         "strings_to_formulas": False,
         "strings_to_urls": False,
         "strings_to_numbers": False,
     }
-    with pd.ExcelWriter(
-        path,
-        engine="xlsxwriter",
-        date_format="d.m.yyyy",
-        datetime_format="d.m.yyyy h:mm",
-        engine_kwargs={"options": options},
-    ) as writer:
+    with xlsxwriter.Workbook(str(path), options) as book:
+        bold = book.add_format({"bold": True})
         for key, frame in tables.items():
-            frame.to_excel(writer, sheet_name=SHEETS[key], index=False)
-            sheet = writer.sheets[SHEETS[key]]
+            sheet = book.add_worksheet(SHEETS[key])
             sheet.freeze_panes(1, 0)
-            for number, column in enumerate(frame.columns):
-                longest = frame[column].astype(str).str.len().max() if len(frame) else 0
-                sheet.set_column(number, number, min(60, max(len(str(column)), longest) + 2))
+            names = [str(c) for c in frame.columns]
+            for number, name in enumerate(names):
+                sheet.set_column(number, number, _width(name, frame.iloc[:, number]))
+            columns = [v.astype(object).where(v.notna(), None).tolist() for _, v in frame.items()]
+            sheet.write_row(0, 0, names, bold)
+            # Streaming mode writes a row out once the next one starts: rows strictly in order.
+            for row, cells in enumerate(zip(*columns, strict=True), start=1):
+                sheet.write_row(row, 0, cells)
 
 
 def _csv_texts(values: pd.Series) -> list[Any]:
