@@ -13,7 +13,10 @@ SOCKET_ENV = "SOMEQUIZ_SERVICE_SOCKET"
 
 
 def _page(scenario_id: str | None) -> Any:
+    from IPython.display import display
+
     from somequiz.ui.errors import setup_logging
+    from somequiz.ui.first_paint import first_paint
     from somequiz.ui.identity import sso_identity
     from somequiz.ui.relay import Client, Relay, SocketClient
 
@@ -28,7 +31,11 @@ def _page(scenario_id: str | None) -> Any:
         from somequiz.ui.service import local_client
 
         client = local_client()
-    return Relay(client, scenario_id=scenario_id, sso=sso_identity()).view
+    relay = Relay(client, scenario_id=scenario_id, sso=sso_identity())
+    painted = first_paint(relay.first_page) if relay.first_page else None
+    if painted is not None:
+        display(painted)
+    return relay.view
 
 
 def course_page() -> Any:

@@ -92,6 +92,7 @@ class Relay:
     ) -> None:
         self.client = client
         self.session = ""
+        self.first_page: dict[str, Any] | None = None  # the page as opened (first_paint.py)
         self.parts: dict[str, Screen | ChoiceStep] = {}
         self.view = widgets.VBox(children=(self._part("header"),))
         self.view.add_class("sq-page")
@@ -119,6 +120,7 @@ class Relay:
         )
         self.session = str(answer["session"])
         atexit.register(self.close)
+        self.first_page = answer["page"]
         self.apply(answer["page"])
 
     def _event(self, part: str, content: Any) -> None:

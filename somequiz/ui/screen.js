@@ -2,12 +2,43 @@
 // Buttons with data-action and forms with data-action send their action back; the kernel
 // decides everything. After a redraw, focus moves to the element marked data-autofocus.
 function render({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "sq-root";
-  el.appendChild(root);
+  // The first screen may already be on the page as HTML (first_paint.py): this view then
+  // draws there, where the learner may already be typing, and sends what first_paint.js held.
+  const painted = document.querySelector("[data-sq-first-paint]");
+  let root;
+  if (painted) {
+    painted.removeAttribute("data-sq-first-paint"); // taken: first_paint.js stops holding
+    root = painted.querySelector(".sq-root");
+  } else {
+    root = document.createElement("div");
+    root.className = "sq-root";
+    el.appendChild(root);
+  }
   let first = true;
 
+  const send = (target) => {
+    if (target.tagName === "FORM") {
+      const fields = {};
+      new FormData(target).forEach((value, key) => {
+        fields[key] = String(value);
+      });
+      model.send({ action: target.dataset.action, fields });
+    } else {
+      model.send({ action: target.dataset.action, arg: target.dataset.arg || "" });
+    }
+  };
+
+  const meta = () => {
+    document.documentElement.lang = model.get("lang") || "fi";
+    if (model.get("title")) document.title = model.get("title");
+  };
+
   const draw = () => {
+    if (first && painted) {
+      first = false; // the same markup is already drawn, perhaps with typed text in it
+      meta();
+      return;
+    }
     root.innerHTML = model.get("html");
     const lang = model.get("lang");
     if (lang) document.documentElement.lang = lang;
@@ -29,29 +60,27 @@ function render({ model, el }) {
     const button = event.target.closest("button[data-action]");
     if (!button || !root.contains(button) || button.disabled) return;
     event.preventDefault();
-    model.send({ action: button.dataset.action, arg: button.dataset.arg || "" });
+    send(button);
   });
   root.addEventListener("submit", (event) => {
     const form = event.target;
     if (!form.dataset || !form.dataset.action) return;
     event.preventDefault();
-    const fields = {};
-    new FormData(form).forEach((value, key) => {
-      fields[key] = String(value);
-    });
-    model.send({ action: form.dataset.action, fields });
+    send(form);
   });
 
-  const meta = () => {
-    document.documentElement.lang = model.get("lang") || "fi";
-    if (model.get("title")) document.title = model.get("title");
-  };
   model.on("change:html", draw);
   model.on("change:lang change:title", meta);
   draw();
+  if (painted) {
+    const held = window.sqHeld || [];
+    window.sqHeld = [];
+    held.forEach(send);
+  }
   return () => {
     model.off("change:html", draw);
     model.off("change:lang change:title", meta);
+    if (painted) painted.remove();
   };
 }
 

@@ -3,6 +3,7 @@ keyboard, phone width, axe-core on every screen, screenshots under test-artifact
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from browser_helpers import (
     shot,
     sign_in,
 )
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 from server_helpers import Server
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -225,3 +226,44 @@ def test_closed_page_frees_its_kernel(page: Page, server: Server) -> None:
     while time.monotonic() < deadline and mine & {k.pid for k in server.kernels()}:
         time.sleep(0.2)
     assert not mine & {k.pid for k in server.kernels()}, "the closed page's kernel still runs"
+
+
+def test_first_screen_works_before_the_widgets_arrive(page: Page, server: Server) -> None:
+    """The start screen is drawn as HTML before the page hears from its kernel; what the
+    learner types and presses meanwhile is kept, and sent once the widget takes over."""
+    held: list[str | bytes] = []
+    routes: list[WebSocketRoute] = []
+    released = False
+
+    def to_page(message: str | bytes) -> None:
+        if released:
+            routes[0].send(message)
+        else:
+            held.append(message)
+
+    def hold_kernel_replies(route: WebSocketRoute) -> None:
+        routes.append(route)
+        route.connect_to_server().on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/api/kernels/[^/]+/channels"), hold_kernel_replies)
+    page.goto(server.page_url())
+    expect(page.locator("#sq-name")).to_be_visible(timeout=TIMEOUT)
+    page.fill("#sq-name", "Ennen Yhteyttä")
+    page.fill("#sq-employee", "E900")
+    page.select_option("#sq-unit", "Hallinto")
+    address = page.url
+    page.click("form[data-action=start] button[type=submit]")
+    page.wait_for_timeout(1000)
+    # The page has had no word from its kernel: still the painted screen, no page load.
+    assert len(routes) == 1 and held, "the kernel's replies were not held"
+    expect(page.locator("[data-sq-first-paint]")).to_have_count(1)
+    assert page.url == address
+    expect(page.locator("#sq-name")).to_have_value("Ennen Yhteyttä")
+
+    released = True
+    for message in held:
+        routes[0].send(message)
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".sq-who")).to_have_text("Hei, Ennen Yhteyttä!")
+    expect(page.locator("[data-sq-first-paint]")).to_have_count(0)
+    expect(page.locator(".sq-root")).to_have_count(1)

@@ -14,6 +14,7 @@ from ui_helpers import IDENTITY, UI_COURSE
 
 from somequiz.content import Content
 from somequiz.store import Store
+from somequiz.ui.first_paint import first_paint
 from somequiz.ui.relay import Relay, SocketClient
 from somequiz.ui.service import ContentCache, LearnerService, LocalClient
 from somequiz.ui.state import ScreenState, StepState
@@ -92,7 +93,7 @@ def test_unreachable_service_is_a_friendly_message(
 
 def test_kernel_imports_no_engine_database_or_templates() -> None:
     code = (
-        "import sys, somequiz.ui, somequiz.ui.relay, somequiz.ui.identity;"
+        "import sys, somequiz.ui, somequiz.ui.relay, somequiz.ui.identity, somequiz.ui.first_paint;"
         "print(' '.join(m for m in ('pydantic', 'sqlalchemy', 'jinja2', 'ruamel')"
         " if m in sys.modules))"
     )
@@ -100,3 +101,15 @@ def test_kernel_imports_no_engine_database_or_templates() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == ""
+
+
+def test_first_screen_is_painted_as_html_but_never_a_step(service: LearnerService) -> None:
+    relay = Relay(LocalClient(service))
+    assert relay.first_page is not None
+    painted = first_paint(relay.first_page)
+    assert painted is not None
+    html = relay.parts["header"].get_state()["html"]
+    assert html and html in painted.data and 'data-sq-first-paint lang="fi"' in painted.data
+    assert "<script>" in painted.data  # holds presses until the widget takes over
+    step_page = relay.first_page | {"children": ["header", "step", "footer"]}
+    assert first_paint(step_page) is None
