@@ -4,6 +4,10 @@
 (() => {
   const painted = document.querySelector("[data-sq-first-paint]");
   if (!painted) return;
+  // Look as the widget will: without the notebook styles of an HTML output (list indents,
+  // link underlines), which somequiz.css does not expect.
+  const output = painted.parentElement && painted.parentElement.closest(".jp-RenderedHTMLCommon");
+  if (output) output.classList.remove("jp-RenderedHTMLCommon");
   const held = (window.sqHeld = window.sqHeld || []);
   const hold = (event) => {
     if (!painted.hasAttribute("data-sq-first-paint")) return; // screen.js has it now

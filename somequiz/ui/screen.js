@@ -39,6 +39,11 @@ function render({ model, el }) {
       meta();
       return;
     }
+    if (root.parentElement !== el) {
+      // The painted screen is being replaced anyway: from now on draw in the widget's place.
+      el.appendChild(root);
+      painted.remove();
+    }
     root.innerHTML = model.get("html");
     const lang = model.get("lang");
     if (lang) document.documentElement.lang = lang;
