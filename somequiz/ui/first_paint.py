@@ -6,7 +6,9 @@ form, or the overview of a signed-in learner) holds nothing a learner may not se
 also gets it as an HTML output: the learner can read it, type and press buttons at once.
 ``first_paint.js`` holds those presses until the widget arrives; ``screen.js`` then takes the
 painted elements over (with what was typed and where the focus is) and sends what was held.
-A scenario step is never painted: choices and feedback exist only in the widgets.
+A scenario step is never painted: choices and feedback exist only in the widgets. The styles
+come with the page (the ``somequiz`` Voilà template links ``somequiz.css`` in its head): a
+stylesheet inserted with the output would make the browser restyle the whole page first.
 """
 
 from __future__ import annotations
@@ -27,10 +29,9 @@ def first_paint(page: dict[str, Any]) -> HTML | None:
         return None
     screen = page["header"]
     lang = screen["lang"] if screen["lang"] in LANGS else DEFAULT_LANG
-    css = (_HERE / "somequiz.css").read_text(encoding="utf-8")
     script = (_HERE / "first_paint.js").read_text(encoding="utf-8")
     # The screen's markup comes from the service's templates (autoescaped), as in the widget.
     return HTML(
-        f'<div data-sq-first-paint lang="{lang}"><style>{css}</style>'
+        f'<div data-sq-first-paint lang="{lang}">'
         f'<div class="sq-root">{screen["html"]}</div></div><script>{script}</script>'
     )

@@ -10,7 +10,8 @@ import anywidget
 import traitlets
 
 _HERE = Path(__file__).parent
-_CSS = _HERE / "somequiz.css"
+# The page template links the same file (first_paint.py); the widgets carry it for other pages.
+_CSS = _HERE / "jupyter" / "voila" / "templates" / "somequiz" / "static" / "somequiz.css"
 
 
 class Screen(anywidget.AnyWidget):

@@ -97,3 +97,19 @@ def test_html_names_no_other_host(server: Server, path: str) -> None:
     html = requests.get(server.url + path, timeout=60).text
     assert "cdn." not in html and "cdnjs" not in html
     assert _OFF_MACHINE.findall(html) == []
+
+
+def test_course_styles_come_with_the_page(server: Server, page: Page) -> None:
+    """somequiz.css is linked from the template's head, so the first screen painted as HTML
+    is styled before its widget (which carries the same file) arrives."""
+    responses: list[tuple[str, int]] = []
+    page.on("response", lambda r: responses.append((r.url, r.status)))
+    open_course(page, server.page_url())
+    assert any("/somequiz/static/somequiz.css" in url and code == 200 for url, code in responses)
+    rules = page.evaluate(
+        """() => {
+            const link = document.head.querySelector('link[href*="somequiz/static/somequiz.css"]');
+            return link && link.sheet ? link.sheet.cssRules.length : 0;
+        }"""
+    )
+    assert rules > 50
