@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from somequiz.ui.server import JUPYTER_DATA, TEMPLATE, learner_root, voila_config
+from somequiz.ui import JUPYTER_DATA, TEMPLATE
+from somequiz.ui.server import learner_root, voila_config
 
 ROOT = Path(__file__).parents[1]
 FOLDER = JUPYTER_DATA / "voila" / "templates" / TEMPLATE

@@ -7,9 +7,15 @@ free of pydantic, SQLAlchemy and Jinja (see :mod:`somequiz.ui.service` for why).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 SOCKET_ENV = "SOMEQUIZ_SERVICE_SOCKET"
+# Jupyter data folder shipped in the package; holds the servers' Voilà template.
+JUPYTER_DATA = Path(__file__).resolve().with_name("jupyter")
+TEMPLATE = "somequiz"
+# The course's styles: linked by the template's page head, and carried by the widgets too.
+STYLESHEET = JUPYTER_DATA / "voila" / "templates" / TEMPLATE / "static" / "somequiz.css"
 
 
 def _page(scenario_id: str | None) -> Any:

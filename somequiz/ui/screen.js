@@ -34,9 +34,9 @@ function render({ model, el }) {
   };
 
   const draw = () => {
+    meta();
     if (first && painted) {
       first = false; // the same markup is already drawn, perhaps with typed text in it
-      meta();
       return;
     }
     if (root.parentElement !== el) {
@@ -45,10 +45,6 @@ function render({ model, el }) {
       painted.remove();
     }
     root.innerHTML = model.get("html");
-    const lang = model.get("lang");
-    if (lang) document.documentElement.lang = lang;
-    const title = model.get("title");
-    if (title) document.title = title;
     const target = root.querySelector("[data-autofocus]");
     // No focus move on the first paint: the learner has not done anything yet.
     if (target && !first) {

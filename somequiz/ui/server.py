@@ -15,6 +15,7 @@ from traitlets.config import Config
 from somequiz.config import settings
 from somequiz.content import load_content
 from somequiz.store import Store
+from somequiz.ui import JUPYTER_DATA, TEMPLATE
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
 from somequiz.versions import remember_content
@@ -30,11 +31,6 @@ def notebooks_root() -> Path:
 def learner_root() -> Path:
     """The learner server's root: ``notebooks/learner`` and nothing else."""
     return notebooks_root() / "learner"
-
-
-# Jupyter data folder shipped in the package; holds voila/templates/somequiz.
-JUPYTER_DATA = Path(__file__).resolve().with_name("jupyter")
-TEMPLATE = "somequiz"
 
 
 def use_packaged_templates() -> None:

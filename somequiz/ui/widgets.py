@@ -9,16 +9,16 @@ from pathlib import Path
 import anywidget
 import traitlets
 
+from somequiz.ui import STYLESHEET
+
 _HERE = Path(__file__).parent
-# The page template links the same file (first_paint.py); the widgets carry it for other pages.
-_CSS = _HERE / "jupyter" / "voila" / "templates" / "somequiz" / "static" / "somequiz.css"
 
 
 class Screen(anywidget.AnyWidget):
     """A screen rendered in the kernel; its buttons and forms send actions back."""
 
     _esm = _HERE / "screen.js"
-    _css = _CSS
+    _css = STYLESHEET
     html = traitlets.Unicode("").tag(sync=True)
     lang = traitlets.Unicode("fi").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
@@ -28,7 +28,7 @@ class ChoiceStep(anywidget.AnyWidget):
     """One step: prompt, choices (opaque ids and texts), and after grading its feedback."""
 
     _esm = _HERE / "choice.js"
-    _css = _CSS
+    _css = STYLESHEET
     token = traitlets.Unicode("").tag(sync=True)
     step_label = traitlets.Unicode("").tag(sync=True)
     narrative = traitlets.Unicode("").tag(sync=True)
