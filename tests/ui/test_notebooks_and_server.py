@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from somequiz.cli import main
 from somequiz.content import Content
+from somequiz.ui.kernel import PageKernelSpecs
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.notebooks import expected_notebooks, sync_notebooks
 from somequiz.ui.server import learner_root, set_xsrf_cookie, voila_config
@@ -54,6 +55,7 @@ def test_voila_config() -> None:
     assert isinstance(voila.prelaunch_hook, PageLoadGuard)
     assert voila.prelaunch_hook.then is set_xsrf_cookie
     assert voila.multi_kernel_manager_class is CappedKernelManager
+    assert voila.kernel_spec_manager_class is PageKernelSpecs
     assert voila.file_allowlist == []
     kernels = config.MappingKernelManager
     assert kernels.cull_idle_timeout == 1200 and kernels.cull_interval == 60
