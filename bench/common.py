@@ -101,8 +101,18 @@ def stop_server(process: subprocess.Popen[bytes], *, hard: bool = False) -> None
             child.kill()
 
 
+def is_kernel(process: psutil.Process) -> bool:
+    """Whether ``process`` is a kernel: started with a ``kernel-….json`` connection file.
+
+    (Pages' kernels run ``somequiz.ui.kernel``, staff notebooks may run ``ipykernel``.)
+    """
+    return any(
+        arg.endswith(".json") and Path(arg).name.startswith("kernel-") for arg in process.cmdline()
+    )
+
+
 def kernel_processes(server_pid: int) -> list[psutil.Process]:
-    """The ipykernel processes below a Voilà server."""
+    """The kernel processes below a Voilà server."""
     try:
         children = psutil.Process(server_pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -110,7 +120,7 @@ def kernel_processes(server_pid: int) -> list[psutil.Process]:
     found = []
     for child in children:
         try:
-            if "ipykernel" in " ".join(child.cmdline()):
+            if is_kernel(child):
                 found.append(child)
         except psutil.Error:
             continue

@@ -44,6 +44,7 @@ from common import (
     ServerProcess,
     figure,
     header,
+    is_kernel,
     machine,
     percentile,
     start_somequiz,
@@ -486,7 +487,7 @@ def memory(servers: Sequence[psutil.Process], began: float) -> MemorySample:
             for child in server.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     info = child.memory_full_info()
-                    if "ipykernel" in " ".join(child.cmdline()):
+                    if is_kernel(child):
                         sample.kernel_rss.append(info.rss / mib)
                         sample.kernel_pss.append(info.pss / mib)
                     else:
