@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
 import pytest
-from jupyter_client import KernelManager
+from jupyter_client import AsyncKernelManager, KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from somequiz.ui.kernel import PRELOADED, PageKernelSpecs
+from somequiz.ui.kernel import PRELOADED, PageKernelClient, PageKernelSpecs
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,59 @@ def test_page_modules_are_imported_while_the_kernel_waits(kernel: BlockingKernel
     while run(kernel, check) != "True":
         assert time.monotonic() < deadline, "page modules were never preloaded"
         time.sleep(0.2)
+
+
+async def _start_and_wait(give_up_first: bool) -> tuple[int, str]:
+    """Start a page kernel, wait for it with PageKernelClient; (kernel_info requests, output)."""
+    manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
+    manager.client_factory = PageKernelClient
+    await manager.start_kernel()
+    client = manager.client()
+    assert isinstance(client, PageKernelClient)
+    asked: list[str] = []
+    ask, idle = client.kernel_info, client._idle
+
+    def counting_ask() -> str:
+        asked.append(ask())
+        return asked[-1]
+
+    async def lost_first(msg_id: str, patience: float) -> bool:
+        # As if iopub had not connected when the first idle status was published.
+        return await idle(msg_id, patience) and not (give_up_first and len(asked) == 1)
+
+    client.kernel_info = counting_ask  # type: ignore[method-assign]
+    client._idle = lost_first  # type: ignore[method-assign]
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive("print(6 * 7)", timeout=60, output_hook=None)
+        assert reply["content"]["status"] == "ok"
+        return len(asked), "ok"
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+
+def test_server_runs_the_page_once_the_kernel_answered_on_both_channels() -> None:
+    assert asyncio.run(_start_and_wait(give_up_first=False)) == (1, "ok")
+
+
+def test_a_lost_idle_status_means_asking_again() -> None:
+    assert asyncio.run(_start_and_wait(give_up_first=True)) == (2, "ok")
+
+
+def test_waiting_for_a_dead_kernel_fails() -> None:
+    async def dead() -> None:
+        manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
+        manager.client_factory = PageKernelClient
+        await manager.start_kernel()
+        client = manager.client()
+        await manager.shutdown_kernel(now=True)
+        client.start_channels()
+        try:
+            with pytest.raises(RuntimeError, match="died"):
+                await client.wait_for_ready(timeout=30)
+        finally:
+            client.stop_channels()
+
+    asyncio.run(dead())
