@@ -311,7 +311,7 @@ def measure_submissions(
             context, page, _, _ = open_page(browser, course)
         page.fill("#sq-name", f"Mittari Oppija {learners}")
         page.fill("#sq-employee", f"BENCH{os.getpid()}{learners:03d}")
-        page.select_option("#sq-unit", index=1)
+        page.locator("input[name=unit]").first.check()
         page.click("form[data-action=start] button[type=submit]")
         while len(times) < count:
             state = page.wait_for_function(PROBE, timeout=TIMEOUT_MS).json_value()

@@ -29,7 +29,7 @@ def sign_in(page: Page, name: str, employee: str = "B100", unit: str = "Hallinto
     """Fill the start form and send it."""
     page.fill("#sq-name", name)
     page.fill("#sq-employee", employee)
-    page.select_option("#sq-unit", unit)
+    page.get_by_role("radio", name=unit, exact=True).check()
     page.click("form[data-action=start] button[type=submit]")
 
 

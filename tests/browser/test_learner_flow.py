@@ -137,7 +137,7 @@ def test_keyboard_only_scenario(page: Page, server: Server, artifacts: Path) -> 
     page.keyboard.press("Tab")
     page.keyboard.type("K500")
     page.keyboard.press("Tab")
-    page.keyboard.press("ArrowDown")  # first unit
+    page.keyboard.press("Space")  # Tab reached the units' radio group: check the first
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
@@ -250,7 +250,7 @@ def test_first_screen_works_before_the_widgets_arrive(page: Page, server: Server
     expect(page.locator("#sq-name")).to_be_visible(timeout=TIMEOUT)
     page.fill("#sq-name", "Ennen Yhteyttä")
     page.fill("#sq-employee", "E900")
-    page.select_option("#sq-unit", "Hallinto")
+    page.get_by_role("radio", name="Hallinto", exact=True).check()
     address = page.url
     page.click("form[data-action=start] button[type=submit]")
     page.wait_for_timeout(1000)

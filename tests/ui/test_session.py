@@ -58,6 +58,25 @@ def test_start_form_requires_name_employee_number_and_unit(make_app: App) -> Non
     assert app.learner is None
 
 
+def test_units_are_a_radio_group_that_keeps_the_choice(make_app: App, ui_content: Content) -> None:
+    # Radios, not a <select>: every unit visible at once, and a select's first layout cost
+    # ~25 ms of the page's time-to-interactive in Chromium (bench/README.md).
+    app = make_app()
+    chosen = ui_content.course.units[1]
+    app.dispatch({"action": "start", "fields": {"name": "", "employee_number": "", "unit": chosen}})
+    html = app.header.html
+    assert "<select" not in html and "<legend>" in html.split('class="sq-field sq-radios"')[1]
+    radios = re.findall(r'<input type="radio" name="unit" value="([^"]*)"[^>]*>', html)
+    assert radios == ui_content.course.units
+    checked = re.findall(r'<input type="radio" name="unit" value="([^"]*)" required checked', html)
+    assert checked == [chosen]
+    app.dispatch({"action": "start", "fields": {"name": "A", "employee_number": "", "unit": ""}})
+    described = re.findall(
+        r'name="unit"[^>]*aria-invalid="true" aria-describedby="sq-unit-err"', app.header.html
+    )
+    assert len(described) == len(ui_content.course.units) and 'id="sq-unit-err"' in app.header.html
+
+
 def test_learner_text_is_escaped(make_app: App) -> None:
     app = make_app()
     sign_in(app, name=XSS)
