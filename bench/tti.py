@@ -226,10 +226,17 @@ def open_page(browser: Browser, target: Target) -> tuple[BrowserContext, Page, f
 
 
 def close_page(context: BrowserContext, page: Page, server: Server) -> int:
-    """Close like a learner closing the tab (the beacon frees the kernel); kernels left."""
+    """Close like a learner closing the tab (the beacon frees the kernel); kernels left.
+
+    The browser stays open meanwhile: closing the context at once (as this did until session 4)
+    could cancel the beacon in flight and leave a kernel behind (2 of ~150 loads).
+    """
     page.close(run_before_unload=True)
+    if not page.is_closed():
+        page.wait_for_event("close", timeout=TIMEOUT_MS)
+    left = server.wait_no_kernels()
     context.close()
-    return server.wait_no_kernels()
+    return left
 
 
 def kernel_memory(server: Server) -> tuple[float, float]:
