@@ -6,19 +6,18 @@ for. Three things differ from the stock ``python3`` kernel, measured on this mac
 - no debugger: ipykernel imports debugpy at start (~50 ms of ~200 ms) for a debugger nobody
   can use from a Voilà page;
 - no IPython history: every kernel would write to one SQLite file in the home folder;
-- the page's own modules (ipywidgets, anywidget, the relay) are imported in a background
-  thread right after the kernel has bound its sockets. Voilà waits ~0.3 s for a new kernel to
-  settle before it runs the page's cells, so those imports (~45 ms) are no longer in the
-  page's way.
-
-Staff pages get the same kernel: the preloaded modules are small and they import on their own
-what they need. :class:`PageKernelClient` is how the server waits for a new kernel.
+- in the learner server, the learner page's own modules (ipywidgets, anywidget, the relay)
+  are imported in a background thread right after the kernel has bound its sockets, while
+  Voilà waits for the new kernel to answer (:class:`PageKernelClient`), so that those imports
+  (~45 ms) are out of the page's way. Kernels of other servers (staff pages, a plain Voilà)
+  import only what their notebook does.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+import os
 import sys
 import threading
 import time
@@ -27,6 +26,8 @@ from typing import Any
 
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
+
+from somequiz.ui import SOCKET_ENV
 
 PRELOADED = ("somequiz.ui.relay", "somequiz.ui.first_paint", "somequiz.ui.identity")
 
@@ -44,7 +45,8 @@ def main() -> None:
 
     app = IPKernelApp.instance()
     app.initialize(["--HistoryManager.enabled=False", *sys.argv[1:]])
-    threading.Thread(target=_preload, name="somequiz-preload", daemon=True).start()
+    if os.environ.get(SOCKET_ENV):  # set by the learner server only
+        threading.Thread(target=_preload, name="somequiz-preload", daemon=True).start()
     app.start()
 
 

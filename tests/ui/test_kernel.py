@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 
@@ -10,13 +11,13 @@ import pytest
 from jupyter_client import AsyncKernelManager, KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
 
+from somequiz.ui import SOCKET_ENV
 from somequiz.ui.kernel import PRELOADED, PageKernelClient, PageKernelSpecs
 
 
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[BlockingKernelClient]:
+def _start(env: dict[str, str]) -> Iterator[BlockingKernelClient]:
     manager = KernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
-    manager.start_kernel()
+    manager.start_kernel(env=env)
     client = manager.client()
     client.start_channels()
     try:
@@ -25,6 +26,18 @@ def kernel() -> Iterator[BlockingKernelClient]:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[BlockingKernelClient]:
+    """A kernel of the learner server (which hands its kernels the course service's sockets)."""
+    yield from _start({**os.environ, SOCKET_ENV: "/nonexistent/service.sock"})
+
+
+@pytest.fixture
+def other_kernel() -> Iterator[BlockingKernelClient]:
+    """A kernel of another server (staff pages, a plain Voilà)."""
+    yield from _start({k: v for k, v in os.environ.items() if k != SOCKET_ENV})
 
 
 def run(client: BlockingKernelClient, code: str) -> str:
@@ -61,6 +74,12 @@ def test_page_modules_are_imported_while_the_kernel_waits(kernel: BlockingKernel
     while run(kernel, check) != "True":
         assert time.monotonic() < deadline, "page modules were never preloaded"
         time.sleep(0.2)
+
+
+def test_kernels_of_other_servers_preload_nothing(other_kernel: BlockingKernelClient) -> None:
+    time.sleep(1)  # the learner server's kernels have preloaded in ~0.1 s by now
+    check = f"import sys; print(any(name in sys.modules for name in {PRELOADED!r}))"
+    assert run(other_kernel, check) == "False"
 
 
 async def _start_and_wait(give_up_first: bool) -> tuple[int, str]:
