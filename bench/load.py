@@ -57,7 +57,7 @@ COURSE_PAGE = "/voila/render/kurssi.ipynb"
 _KERNEL_ID = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
 _BUTTON = re.compile(r"<button\b([^>]*)>")
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
-_OPTION = re.compile(r'<option value="([^"]+)"')
+_UNIT = re.compile(r'<input type="radio" name="unit" value="([^"]+)"')
 
 
 class LearnerError(Exception):
@@ -303,7 +303,7 @@ class SimulatedLearner:
     def sign_in(self) -> None:
         """Fill the start form with this learner's name, number and the first unit."""
         _, widgets = self._page()
-        units = _OPTION.findall(widgets.html)
+        units = _UNIT.findall(widgets.html)
         fields = {
             "name": self.result.name,
             "employee_number": self.result.employee_number,
