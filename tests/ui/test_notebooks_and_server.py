@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from somequiz.cli import main
 from somequiz.content import Content
+from somequiz.ui import TEMPLATE
 from somequiz.ui.kernel import PageKernelSpecs
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.notebooks import expected_notebooks, sync_notebooks
-from somequiz.ui.server import learner_root, set_xsrf_cookie, voila_config
+from somequiz.ui.server import (
+    CompiledTemplates,
+    learner_root,
+    set_xsrf_cookie,
+    share_compiled_templates,
+    use_packaged_templates,
+    voila_config,
+)
 
 
 def test_learner_notebooks_are_in_sync_with_the_scenarios(content: Content) -> None:
@@ -47,8 +56,12 @@ def test_only_learner_notebooks_are_served() -> None:
     assert all(p == "kurssi.ipynb" or p.startswith("skenaariot/") for p in served)
 
 
-def test_voila_config() -> None:
+def test_voila_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voila import notebook_renderer
+
+    monkeypatch.setattr(notebook_renderer, "VoilaExporter", notebook_renderer.VoilaExporter)
     config = voila_config("127.0.0.1", 8866, learner_root())
+    assert isinstance(notebook_renderer.VoilaExporter.compiled_templates, CompiledTemplates)
     voila = config.VoilaConfiguration
     assert voila.strip_sources is True and voila.show_tracebacks is False
     assert voila.allow_template_override == "NO" and voila.allow_theme_override == "NO"
@@ -73,3 +86,30 @@ def test_xsrf_hook_reads_the_token() -> None:
 
     set_xsrf_cookie(Handler(), None, ".")
     assert Handler.touched
+
+
+def test_page_templates_are_compiled_once_per_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voila import notebook_renderer
+    from voila.paths import collect_template_paths
+
+    # share_compiled_templates replaces Voilà's exporter class; put it back afterwards.
+    monkeypatch.setattr(notebook_renderer, "VoilaExporter", notebook_renderer.VoilaExporter)
+    cache = CompiledTemplates()
+    share_compiled_templates(cache)
+    use_packaged_templates()
+    paths = collect_template_paths(["voila", "nbconvert"], TEMPLATE)
+
+    def page_template(compiling: bool) -> object:
+        exporter = notebook_renderer.VoilaExporter(template_paths=paths, template_name=TEMPLATE)
+        environment = exporter.environment
+        if not compiling:
+
+            def compile_again(*args: object, **kwargs: object) -> None:
+                raise AssertionError(f"compiled again: {args[1]}")
+
+            monkeypatch.setattr(environment, "compile", compile_again)
+        return exporter.template
+
+    first = page_template(compiling=True)
+    assert len(cache._compiled) == 1  # the templates it extends load when a page renders
+    assert page_template(compiling=False) is not first
