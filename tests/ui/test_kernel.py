@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
-from jupyter_client import AsyncKernelManager, KernelManager
+from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
 
 from somequiz.ui import SOCKET_ENV
-from somequiz.ui.kernel import PRELOADED, PageKernelClient, PageKernelSpecs
-
-T = TypeVar("T")
+from somequiz.ui.kernel import PRELOADED, PageKernelSpecs
 
 
 def _start(env: dict[str, str]) -> Iterator[BlockingKernelClient]:
@@ -84,67 +79,3 @@ def test_kernels_of_other_servers_preload_nothing(other_kernel: BlockingKernelCl
     time.sleep(1)  # the learner server's kernels have preloaded in ~0.1 s by now
     check = f"import sys; print(any(name in sys.modules for name in {PRELOADED!r}))"
     assert run(other_kernel, check) == "False"
-
-
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` in a thread of its own (Playwright's tests leave a loop running here)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-async def _start_and_wait(give_up_first: bool) -> tuple[int, str]:
-    """Start a page kernel and wait for it; (kernel_info requests sent, a cell's status)."""
-    manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
-    manager.client_factory = PageKernelClient
-    await manager.start_kernel()
-    client = manager.client()
-    assert isinstance(client, PageKernelClient)
-    asked: list[str] = []
-    ask, idle = client.kernel_info, client._idle
-
-    def counting_ask() -> str:
-        asked.append(ask())
-        return asked[-1]
-
-    async def lost_first(msg_id: str, patience: float) -> bool:
-        # As if iopub had not connected when the first idle status was published.
-        return await idle(msg_id, patience) and not (give_up_first and len(asked) == 1)
-
-    client.kernel_info = counting_ask  # type: ignore[method-assign]
-    client._idle = lost_first  # type: ignore[method-assign]
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=60)
-        reply = await client.execute_interactive("6 * 7", timeout=60, output_hook=lambda _: None)
-        return len(asked), str(reply["content"]["status"])
-    finally:
-        client.stop_channels()
-        await manager.shutdown_kernel(now=True)
-
-
-def test_server_runs_the_page_once_the_kernel_answered_on_both_channels() -> None:
-    asked, status = run_async(_start_and_wait(give_up_first=False))
-    # One request, or more when the kernel published its idle status before iopub connected.
-    assert status == "ok" and asked >= 1
-
-
-def test_a_lost_idle_status_means_asking_again() -> None:
-    asked, status = run_async(_start_and_wait(give_up_first=True))
-    assert status == "ok" and asked >= 2
-
-
-def test_waiting_for_a_dead_kernel_fails() -> None:
-    async def dead() -> None:
-        manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
-        manager.client_factory = PageKernelClient
-        await manager.start_kernel()
-        client = manager.client()
-        await manager.shutdown_kernel(now=True)
-        client.start_channels()
-        try:
-            with pytest.raises(RuntimeError, match="died"):
-                await client.wait_for_ready(timeout=30)
-        finally:
-            client.stop_channels()
-
-    run_async(dead())
