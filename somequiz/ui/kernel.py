@@ -8,9 +8,9 @@ for. Three things differ from the stock ``python3`` kernel, measured on this mac
 - no IPython history: every kernel would write to one SQLite file in the home folder;
 - in the learner server, the learner page's own modules (ipywidgets, anywidget, the relay)
   are imported in a background thread right after the kernel has bound its sockets, while
-  Voilà waits for the new kernel to answer, so that those imports (~45 ms) are out of the
-  page's way. Kernels of other servers (staff pages, a plain Voilà) import only what their
-  notebook does.
+  Voilà waits for the new kernel to answer (:mod:`somequiz.ui.kernel_client`), so that
+  those imports (~45 ms) are out of the page's way. Kernels of other servers (staff pages, a
+  plain Voilà) import only what their notebook does.
 """
 
 from __future__ import annotations

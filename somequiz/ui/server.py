@@ -20,6 +20,7 @@ from somequiz.store import Store
 from somequiz.ui import JUPYTER_DATA, TEMPLATE
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel import PageKernelSpecs
+from somequiz.ui.kernel_client import PageKernelClient
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
 from somequiz.versions import remember_content
 
@@ -137,8 +138,10 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
         then=set_xsrf_cookie,
     )
     voila.multi_kernel_manager_class = CappedKernelManager
-    # Pages run a lean kernel that starts faster (see somequiz.ui.kernel).
+    # Pages run a lean kernel that starts faster (somequiz.ui.kernel), and are run as soon
+    # as it answers (somequiz.ui.kernel_client).
     voila.kernel_spec_manager_class = PageKernelSpecs
+    config.ServerKernelManager.client_factory = PageKernelClient
     # No file under the root is public: the course needs no static files.
     voila.file_allowlist = []
     # Single sign-on: the proxy's identity headers reach the kernel as HTTP_* variables.
