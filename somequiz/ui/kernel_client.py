@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from queue import Empty
 from typing import Any
 
@@ -83,34 +84,40 @@ class PageKernelClient(AsyncKernelClient):
 
     async def _reply(self, asked: str) -> dict[str, Any] | None:
         """The shell reply to ``asked`` within a second (earlier requests' replies: skipped)."""
-        until = time.monotonic() + 1
-        while (left := until - time.monotonic()) > 0:
-            try:
-                message: dict[str, Any] = await self.shell_channel.get_msg(timeout=left)
-            except Empty:
-                return None
-            if message["parent_header"].get("msg_id") == asked:
-                return message
-        return None
+        return await _first(
+            self.shell_channel, 1, lambda message: message["parent_header"].get("msg_id") == asked
+        )
 
     async def _idle(self, asked: str, patience: float) -> bool:
         """Whether the kernel's idle status for ``asked`` arrives on iopub within ``patience`` s."""
-        until = time.monotonic() + patience
-        while (left := until - time.monotonic()) > 0:
-            try:
-                message = await self.iopub_channel.get_msg(timeout=left)
-            except Empty:
-                return False
-            if (
+        idle = await _first(
+            self.iopub_channel,
+            patience,
+            lambda message: (
                 message["msg_type"] == "status"
                 and message["content"].get("execution_state") == "idle"
                 and message["parent_header"].get("msg_id") == asked
-            ):
-                return True
-        return False
+            ),
+        )
+        return idle is not None
 
     async def _check(self, deadline: float) -> None:
         if not await self._async_is_alive():
             raise RuntimeError("Kernel died before replying to kernel_info")
         if time.monotonic() > deadline:
             raise RuntimeError("Kernel didn't respond in time")
+
+
+async def _first(
+    channel: AsyncZMQSocketChannel, seconds: float, matches: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """The first message on ``channel`` that ``matches`` within ``seconds`` (others: skipped)."""
+    until = time.monotonic() + seconds
+    while (left := until - time.monotonic()) > 0:
+        try:
+            message: dict[str, Any] = await channel.get_msg(timeout=left)
+        except Empty:
+            return None
+        if matches(message):
+            return message
+    return None

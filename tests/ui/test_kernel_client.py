@@ -30,15 +30,21 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def _started_manager() -> AsyncKernelManager:
+    """A started page kernel whose clients are the server's ``PageKernelClient``."""
+    manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
+    manager.client_factory = PageKernelClient
+    await manager.start_kernel()
+    return manager
+
+
 async def _start_and_wait(lose_idle: bool = False, lose_request: bool = False) -> tuple[int, str]:
     """Start a page kernel, wait for it and run a cell: (kernel_info requests, cell's status).
 
     ``lose_idle``: as if iopub had not connected when the first idle status was published;
     ``lose_request``: as if the new kernel had missed the first kernel_info request.
     """
-    manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
-    manager.client_factory = PageKernelClient
-    await manager.start_kernel()
+    manager = await _started_manager()
     client = manager.client()
     assert isinstance(client, PageKernelClient)
     asked: list[str] = []
@@ -86,9 +92,7 @@ def test_a_request_the_kernel_missed_is_asked_again() -> None:
 
 def test_waiting_for_a_dead_kernel_fails() -> None:
     async def dead() -> None:
-        manager = AsyncKernelManager(kernel_spec_manager=PageKernelSpecs(), kernel_name="python3")
-        manager.client_factory = PageKernelClient
-        await manager.start_kernel()
+        manager = await _started_manager()
         client = manager.client()
         await manager.shutdown_kernel(now=True)
         client.start_channels()
