@@ -77,6 +77,13 @@ class Choice(Strict):
         default=None,
         description="Vaihe tai loppu, johon valinta johtaa (vain single-vaiheissa).",
     )
+    pinned: bool = Field(
+        default=False,
+        description=(
+            "true = vaihtoehto pysyy tiedoston paikallaan, kun vaihtoehdot sekoitetaan "
+            "(esim. ”ei mikään näistä” viimeisenä)."
+        ),
+    )
 
 
 class Step(Strict):
@@ -94,6 +101,13 @@ class Step(Strict):
         default=None,
         description="Seuraava vaihe tai loppu; oletuksena listan seuraava vaihe.",
     )
+    yes_no: bool = Field(
+        default=False,
+        description="true = kyllä/ei-vaihe, jossa kaksi vaihtoehtoa riittää (muuten vähintään 3).",
+    )
+
+
+Outcome = Literal["success", "partial", "failure"]
 
 
 class Ending(Strict):
@@ -102,6 +116,13 @@ class Ending(Strict):
     id: Slug
     title: Text
     text: Text
+    outcome: Outcome = Field(
+        default="success",
+        description=(
+            "success = asia hoitui hyvin, partial = osin, failure = vahinko syntyi. "
+            "Polku, jolla on harmful-valinta, ei saa päättyä success-loppuun."
+        ),
+    )
 
 
 class Situation(Strict):
