@@ -14,7 +14,9 @@ from somequiz.scenario import SEVERITIES, Scenario
 from somequiz.text import Lang, Translations
 
 
-class _Reporter:
+class Reporter:
+    """Collects the problems of one file, placed by their location in it."""
+
     def __init__(self, path: Path, source: SourceMap) -> None:
         self.path = path
         self.source = source
@@ -40,7 +42,7 @@ def iter_texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, Translati
                 yield from iter_texts(item, here)
 
 
-def check_translations(report: _Reporter, model: BaseModel, languages: list[Lang]) -> None:
+def check_translations(report: Reporter, model: BaseModel, languages: list[Lang]) -> None:
     """Warn about texts missing a language the file declares."""
     for loc, text in iter_texts(model):
         missing = [lang for lang in languages if not text.has(lang)]
@@ -48,7 +50,7 @@ def check_translations(report: _Reporter, model: BaseModel, languages: list[Lang
             report.warning(loc, f"käännös puuttuu: {', '.join(missing)}")
 
 
-def _check_ids(report: _Reporter, scenario: Scenario) -> None:
+def _check_ids(report: Reporter, scenario: Scenario) -> None:
     nodes = [("steps", i, s.id) for i, s in enumerate(scenario.steps)]
     nodes += [("endings", i, e.id) for i, e in enumerate(scenario.endings)]
     counts = Counter(node_id for _, _, node_id in nodes)
@@ -68,7 +70,7 @@ def _check_ids(report: _Reporter, scenario: Scenario) -> None:
                 )
 
 
-def _check_choices(report: _Reporter, scenario: Scenario, rule_ids: set[str] | None) -> None:
+def _check_choices(report: Reporter, scenario: Scenario, rule_ids: set[str] | None) -> None:
     rank = {severity: n for n, severity in enumerate(SEVERITIES)}
     for i, step in enumerate(scenario.steps):
         at = ("steps", i)
@@ -102,7 +104,7 @@ def _check_choices(report: _Reporter, scenario: Scenario, rule_ids: set[str] | N
                     )
 
 
-def _check_graph(report: _Reporter, scenario: Scenario) -> None:
+def _check_graph(report: Reporter, scenario: Scenario) -> None:
     targets = {s.id for s in scenario.steps} | {e.id for e in scenario.endings}
     broken = False
     for i, step in enumerate(scenario.steps):
@@ -167,15 +169,10 @@ def check_scenario(
     path: Path, scenario: Scenario, source: SourceMap, rule_ids: set[str] | None
 ) -> list[Problem]:
     """Everything beyond the schema that one scenario file must satisfy."""
-    report = _Reporter(path, source)
+    report = Reporter(path, source)
     _check_ids(report, scenario)
     _check_choices(report, scenario, rule_ids)
     if not report.problems:
         _check_graph(report, scenario)
     check_translations(report, scenario, [lang for lang in scenario.languages if lang != "fi"])
     return report.problems
-
-
-def reporter(path: Path, source: SourceMap) -> _Reporter:
-    """A problem collector for ``path`` (used by the folder-level checks)."""
-    return _Reporter(path, source)

@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from somequiz.checks import check_scenario, check_translations, reporter
+from somequiz.checks import Reporter, check_scenario, check_translations
 from somequiz.errors import ContentError
+from somequiz.itemwriting import check_items, check_pasted
 from somequiz.loader import Problem, SourceMap, load_model
 from somequiz.scenario import Catalogue, Course, Scenario
 
@@ -49,7 +50,7 @@ def _load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem]]:
     catalogue, source, problems = load_model(path, Catalogue)
     if catalogue is not None and source is not None:
         ids = Counter(rule.id for _, rule in catalogue.rules())
-        report = reporter(path, source)
+        report = Reporter(path, source)
         for i, section in enumerate(catalogue.sections):
             for j, rule in enumerate(section.rules):
                 if ids[rule.id] > 1:
@@ -58,6 +59,7 @@ def _load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem]]:
                         f"sääntö '{rule.id}' on kahdesti",
                     )
         check_translations(report, catalogue, [x for x in catalogue.languages if x != "fi"])
+        check_pasted(report, catalogue)
         problems += report.problems
     return catalogue, problems
 
@@ -69,6 +71,8 @@ def load_scenario(
     scenario, source, problems = load_model(path, Scenario)
     if scenario is not None and source is not None:
         problems += check_scenario(path, scenario, source, rule_ids)
+        if not any(p.level == "error" for p in problems):
+            problems += check_items(path, scenario, source)
     return scenario, source, problems
 
 
@@ -106,7 +110,7 @@ def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
     )
     problems += found
     if course is not None and course_source is not None:
-        report = reporter(course_path, course_source)
+        report = Reporter(course_path, course_source)
         for i, sid in enumerate(course.scenarios):
             if sid not in scenarios:
                 report.error(("scenarios", i), f"skenaariota '{sid}' ei löydy kansiosta")
@@ -114,6 +118,7 @@ def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
             if count > 1:
                 report.error(("scenarios", i), f"skenaario '{sid}' on kurssilla kahdesti")
         check_translations(report, course, [x for x in course.languages if x != "fi"])
+        check_pasted(report, course)
         problems += report.problems
     problems.sort()
     if catalogue is None or course is None or any(p.level == "error" for p in problems):

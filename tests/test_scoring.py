@@ -56,8 +56,8 @@ def test_harmful_choice_branches_to_consequence(minimal: Scenario) -> None:
     feedback = run.answer("eka", ["huono"])
     assert (feedback.severity, feedback.next_step) == ("harmful", "seuraus")
     assert feedback.rules == ("media-esimiehelle", "oma-vastuualue")
-    run.answer("seuraus", ["soita"])
-    assert run.current is not None and run.current.id == "toka"
+    last = run.answer("seuraus", ["soita"])
+    assert run.finished and last.ending is not None and last.ending.outcome == "partial"
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,6 @@ def test_harmful_choice_in_must_pass_theme_fails_despite_score(minimal: Scenario
     run = course.start("minimal")
     run.answer("eka", ["huono"])
     run.answer("seuraus", ["soita"])
-    run.answer("toka", ["oikea", "toinen-oikea"])
     result = course.result()
     assert result.scaled > 0.1
     assert not result.passed

@@ -1,4 +1,4 @@
-"""Trainer commands: validate, coverage, preview and schema."""
+"""Trainer commands: validate, coverage, preview, schema and the guideline fingerprint."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from somequiz import fingerprint as fingerprints
 from somequiz.config import settings
 from somequiz.content import Content, check_paths, load_content
 from somequiz.coverage import coverage as coverage_of
@@ -97,6 +98,17 @@ def diff_command(old: str, new: str) -> None:
     )
 
 
+@click.command()
+@click.argument("guideline", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def fingerprint(guideline: Path) -> None:
+    """Päivitä ohjeen sormenjälki (validate vertaa tekstejä siihen) ohjeen tekstitiedostosta."""
+    fingerprints.FILE.write_text(
+        fingerprints.build(guideline.read_text(encoding="utf-8")), encoding="ascii"
+    )
+    fingerprints.shipped.cache_clear()
+    click.echo(f"Kirjoitettu {fingerprints.FILE} ({len(fingerprints.shipped())} tiivistettä)")
+
+
 @click.command("review-sheet")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 def review_sheet(output: Path) -> None:
@@ -105,4 +117,4 @@ def review_sheet(output: Path) -> None:
     click.echo(f"Kirjoitettu {output}")
 
 
-COMMANDS = [validate, coverage, preview, schema, diff_command, review_sheet]
+COMMANDS = [validate, coverage, preview, schema, fingerprint, diff_command, review_sheet]
