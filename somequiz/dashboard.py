@@ -184,6 +184,10 @@ def sections(board: Dashboard) -> list[tuple[str, str | bytes]]:
         ("Suoritukset kuukausittain", trend_chart(board)),
         ("Myöhässä", _table(people[status["status"] == "overdue"], "Ei myöhästyneitä.")),
         (
+            "Hylätty – yritykset käytetty",
+            _table(people[status["status"] == "failed_final"], "Ei hylättyjä."),
+        ),
+        (
             "Aloittamatta",
             _table(people[status["status"] == "not_started"], "Kaikki ovat aloittaneet."),
         ),

@@ -18,6 +18,10 @@ class AnswerError(SomequizError):
     """An answer cannot be accepted (wrong step, unknown choice, repeated answer…)."""
 
 
+class IdentityError(SomequizError):
+    """A sign-in names someone the records know under another name (see the identity rule)."""
+
+
 class StoreError(SomequizError):
     """The records store could not read or write."""
 

@@ -56,6 +56,7 @@ STATUS_COLUMNS = (
 STATUS_LABELS = {
     "passed": "Suoritettu",
     "recertify": "Uusinta erääntynyt",
+    "failed_final": "Hylätty – yritykset käytetty",
     "overdue": "Myöhässä",
     "in_progress": "Kesken",
     "not_started": "Aloittamatta",
@@ -258,8 +259,9 @@ def status_frame(
     """One row per employee (roster first, then learners not on it): STATUS_COLUMNS.
 
     A pass counts until ``recertify_months`` after its local day, or until the content changed
-    materially (due today then). Without a pass: overdue once ``deadline_days`` after the start
-    date have gone, else in progress (an open attempt or a failed completion), else not started.
+    materially (due today then). Without a pass: failed with tries used when the latest
+    completion failed and no new attempt is open; else overdue once ``deadline_days`` after
+    the start date have gone, else in progress (an open attempt), else not started.
     The result shown is the latest pass, or the latest completion when there is no pass.
     """
     done = attempts[attempts["completed_at"].notna()]
@@ -319,10 +321,11 @@ def status_frame(
         [
             has_pass & (stale | (recert <= now)).to_numpy(),
             has_pass,
+            (keys.isin(latest.index) & ~keys.isin(open_keys)).to_numpy(),
             (deadline < now).to_numpy(),  # NaT compares False: no start date, no deadline
-            (keys.isin(open_keys) | keys.isin(latest.index)).to_numpy(),
+            keys.isin(open_keys).to_numpy(),
         ],
-        ["recertify", "passed", "overdue", "in_progress"],
+        ["recertify", "passed", "failed_final", "overdue", "in_progress"],
         default="not_started",
     )
     due = deadline.where(~has_pass, recert.where(~stale, now))

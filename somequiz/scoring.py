@@ -1,5 +1,12 @@
 """The scoring engine: a scenario run and a course run as state machines. Pure Python, no I/O.
 
+The pass rules, the one set used everywhere (learner screens, records, HR):
+- a scenario is passed when it is finished, scores at least the course's ``pass_percent``
+  and has no harmful answer; only passed scenarios count as done;
+- the course is passed when every scenario is finished, the total reaches ``pass_percent``
+  and every scenario of a ``must_pass_themes`` theme is passed;
+- a scenario not passed may be taken again while tries (``max_attempts``) are left.
+
 Partial credit on "select all that apply" steps: every selected choice adds its points
 (correct options are positive, wrong ones zero or negative), the step total is floored at 0
 and can reach the sum of the positive options. The answer's severity is the worst severity
@@ -166,6 +173,15 @@ class ScenarioRun:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a course is not passed, as a code the UI words in the learner's language."""
+
+    code: str
+    percent: int = 0
+    scenario_id: str = ""
+
+
+@dataclass(frozen=True)
 class CourseResult:
     """The course outcome as HR and the learner see it."""
 
@@ -173,7 +189,7 @@ class CourseResult:
     max_points: int
     theme_scores: dict[str, float]
     passed: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     rules_to_review: tuple[str, ...]
     scenario_results: tuple[ScenarioResult, ...]
 
@@ -210,21 +226,33 @@ class CourseRun:
         return (
             run is not None
             and run.finished
-            and self.attempts.get(scenario_id, 0) < self.course.max_attempts
+            and self.tries_left(scenario_id) > 0
             and not self.scenario_passed(scenario_id)
         )
 
     def scenario_passed(self, scenario_id: str) -> bool:
-        """Passed: at the course threshold and no harmful choice in a must-pass theme."""
+        """Passed: finished, at the course threshold and without a harmful answer."""
         run = self.runs.get(scenario_id)
         if run is None or not run.finished:
             return False
         result = run.result()
-        return result.scaled * 100 >= self.course.pass_percent and not self._must_pass_failure(run)
+        return result.scaled * 100 >= self.course.pass_percent and result.worst != "harmful"
 
-    def _must_pass_failure(self, run: ScenarioRun) -> bool:
-        critical = set(run.scenario.themes) & set(self.course.must_pass_themes)
-        return bool(critical) and run.result().worst == "harmful"
+    def must_pass(self, scenario_id: str) -> bool:
+        """Whether the scenario has a theme the course requires to be passed."""
+        themes = set(self.scenarios[scenario_id].themes)
+        return bool(themes & set(self.course.must_pass_themes))
+
+    def tries_left(self, scenario_id: str) -> int:
+        """How many more times the scenario may be started."""
+        return max(0, self.course.max_attempts - self.attempts.get(scenario_id, 0))
+
+    @property
+    def final(self) -> bool:
+        """Whether the course is over: passed, or failed with nothing left to retry."""
+        if not self.finished:
+            return False
+        return self.result().passed or not any(self.can_retry(sid) for sid in self.course.scenarios)
 
     @property
     def finished(self) -> bool:
@@ -244,16 +272,15 @@ class CourseRun:
             for theme in self.scenarios[result.scenario_id].themes:
                 earned, most = theme_points.setdefault(theme, [0, 0])
                 theme_points[theme] = [earned + result.points, most + result.max_points]
-        reasons = []
+        reasons: list[Reason] = []
         if not self.finished:
-            reasons.append("Kaikkia skenaarioita ei ole suoritettu.")
+            reasons.append(Reason("unfinished"))
         if maximum and points * 100 < self.course.pass_percent * maximum:
-            reasons.append(f"Pisteet jäivät alle läpäisyrajan {self.course.pass_percent} %.")
+            reasons.append(Reason("below_pass", percent=self.course.pass_percent))
         for sid in self.course.scenarios:
-            run = self.runs.get(sid)
-            if run is not None and self._must_pass_failure(run):
-                title = self.scenarios[sid].title.fi
-                reasons.append(f"Vakava virhe skenaariossa ”{title}”.")
+            finished = sid in self.runs and self.runs[sid].finished
+            if finished and self.must_pass(sid) and not self.scenario_passed(sid):
+                reasons.append(Reason("must_pass_failed", scenario_id=sid))
         review = [r for result in results for r in result.rules_to_review]
         if catalogue is not None:
             order = {rule.id: n for n, (_, rule) in enumerate(catalogue.rules())}

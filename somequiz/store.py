@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from somequiz.config import settings
-from somequiz.errors import AnswerError, StoreError
+from somequiz.errors import AnswerError, IdentityError, StoreError
 from somequiz.scoring import Answer, CourseResult
 from somequiz.tables import (
     AnswerRow,
@@ -70,7 +70,7 @@ _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 _PG_MIGRATION_LOCK = 782_301
 # The newest migration (tests check that it is Alembic's head): a database already there is
 # opened without importing Alembic, which costs a kernel or a command ~0.7 s.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
 def now() -> datetime:
@@ -140,7 +140,7 @@ class Completion:
     max_points: int
     passed: bool
     theme_scores: dict[str, float]
-    certificate_code: str
+    certificate_code: str | None
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ class Altered:
 
     completion_id: int
     attempt_id: str
-    certificate_code: str
+    certificate_code: str | None
     reason: str
 
 
@@ -214,6 +214,12 @@ class CertificateCheck:
     completed_at: datetime | None
     passed: bool | None
     name: str | None
+    superseded_at: datetime | None = None
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names are the same person's name as typed (case and spacing aside)."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def learner_key(
@@ -448,7 +454,13 @@ class Store:
         email: str | None = None,
         external_id: str | None = None,
     ) -> Learner:
-        """Find the learner by identity, or create them; updates name and unit."""
+        """Find the learner by identity, or create them; updates the unit.
+
+        The identity rule: an employee number belongs to one name, as HR's roster has it or
+        as first stored. A sign-in with the number and another name is refused (IdentityError),
+        so nobody continues or renames someone else's course; names change only through HR
+        (roster import). With SSO the header's name is the identity and is kept up to date.
+        """
         key = learner_key(
             employee_number=employee_number, name=name, unit=unit, external_id=external_id
         )
@@ -456,10 +468,11 @@ class Store:
             try:
                 with self.session() as s:
                     row = s.scalars(select(LearnerRow).where(LearnerRow.learner_key == key)).first()
+                    official = self._official_name(s, row, name, employee_number, external_id)
                     if row is None:
                         row = LearnerRow(
                             learner_key=key,
-                            name=name,
+                            name=official,
                             employee_number=employee_number,
                             unit=unit,
                             email=email,
@@ -467,12 +480,33 @@ class Store:
                         )
                         s.add(row)
                     else:
-                        row.name, row.unit, row.erased_at = name, unit or row.unit, None
+                        row.name, row.unit, row.erased_at = official, unit or row.unit, None
                     s.flush()
                     return Learner(row.id, key, row.name, row.employee_number, row.unit)
             except IntegrityError:
                 continue  # another process created the same learner a moment ago
         raise StoreError("Oppijan tallennus ei onnistunut. Yritä uudelleen.")
+
+    @staticmethod
+    def _official_name(
+        s: Session,
+        row: LearnerRow | None,
+        typed: str,
+        employee_number: str | None,
+        external_id: str | None,
+    ) -> str:
+        """The name a sign-in may use: the roster's or the stored one; typed must match it."""
+        if external_id or not employee_number:
+            return typed
+        roster = s.get(RosterRow, employee_number.strip().upper())
+        known = roster.name if roster is not None else None
+        if known is None and row is not None and row.erased_at is None:
+            known = row.name
+        if known is None:
+            return typed
+        if not same_name(known, typed):
+            raise IdentityError(employee_number)
+        return known
 
     def open_attempt(self, learner_id: int, course_id: str) -> Attempt | None:
         """The learner's latest unfinished attempt at the course, if any."""
@@ -694,7 +728,7 @@ class Store:
             "passed": result.passed,
             "theme_scores": {k: round(v, 4) for k, v in result.theme_scores.items()},
             "course_hash": found.course_hash,
-            "certificate_code": self._certificate_code(attempt_id),
+            "certificate_code": self._certificate_code(attempt_id) if result.passed else None,
         }
         # A plain dict, not an ORM object: instrumented attributes cost as much as a round trip.
         row["signature"] = self._sign(self.signed_fields(SimpleNamespace(**row), found.learner_key))
@@ -705,6 +739,25 @@ class Store:
         with self.transaction() as connection:
             row = connection.execute(
                 select(*_COMPLETION_COLUMNS).where(CompletionRow.attempt_id == attempt_id)
+            ).first()
+        return _completion(row) if row else None
+
+    def standing(self, learner_id: int, course_id: str, course_version: int) -> Completion | None:
+        """The completion that decides a returning learner's standing in this course version.
+
+        Their latest passed completion if any (a pass stands until a later pass replaces
+        it), otherwise their latest failed one (tries spent), otherwise None.
+        """
+        with self.transaction() as connection:
+            row = connection.execute(
+                select(*_COMPLETION_COLUMNS)
+                .join(AttemptRow, AttemptRow.id == CompletionRow.attempt_id)
+                .where(
+                    AttemptRow.learner_id == learner_id,
+                    AttemptRow.course_id == course_id,
+                    AttemptRow.course_version == course_version,
+                )
+                .order_by(CompletionRow.passed.desc(), CompletionRow.completed_at.desc())
             ).first()
         return _completion(row) if row else None
 
@@ -840,7 +893,7 @@ class Store:
                 problems = []
                 if not hmac.compare_digest(row.signature, self._sign(self.signed_fields(row, key))):
                     problems.append("allekirjoitus ei täsmää (tietoja on muutettu)")
-                if row.certificate_code != self._certificate_code(row.attempt_id):
+                if row.passed and row.certificate_code != self._certificate_code(row.attempt_id):
                     problems.append("todistuskoodi ei kuulu tälle suoritukselle")
                 if problems:
                     altered.append(
@@ -871,7 +924,24 @@ class Store:
                 _utc(row.completed_at),
                 row.passed,
                 learner.name or None,
+                self._superseded_at(s, row),
             )
+
+    @staticmethod
+    def _superseded_at(s: Session, row: CompletionRow) -> datetime | None:
+        """When a later passed completion of the same course replaced this certificate."""
+        course = select(AttemptRow.course_id).where(AttemptRow.id == row.attempt_id)
+        later = s.execute(
+            select(func.min(CompletionRow.completed_at))
+            .join(AttemptRow, AttemptRow.id == CompletionRow.attempt_id)
+            .where(
+                CompletionRow.learner_id == row.learner_id,
+                CompletionRow.passed.is_(True),
+                CompletionRow.completed_at > row.completed_at,
+                AttemptRow.course_id == course.scalar_subquery(),
+            )
+        ).scalar()
+        return _utc(later) if later is not None else None
 
     # Reading for exports and the dashboard
 

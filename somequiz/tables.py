@@ -94,7 +94,7 @@ class CompletionRow(Base):
     passed: Mapped[bool]
     theme_scores: Mapped[dict[str, Any]]
     course_hash: Mapped[str] = mapped_column(String(32))
-    certificate_code: Mapped[str] = mapped_column(String(20), unique=True)
+    certificate_code: Mapped[str | None] = mapped_column(String(20), unique=True)
     signature: Mapped[str] = mapped_column(String(64))
 
 

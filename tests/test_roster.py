@@ -112,12 +112,15 @@ def test_statuses(store: Store, content: Content) -> None:
         ]
     )
     recent = datetime(2026, 2, 1, 10, tzinfo=UTC)
-    run_course(store, content, employee_number="E3", at=datetime(2024, 2, 1, tzinfo=UTC))
-    run_course(store, content, employee_number="E4", at=recent, chash="f" * 16)
-    run_course(store, content, employee_number="E5", at=recent)
+    old = datetime(2024, 2, 1, tzinfo=UTC)
+    run_course(store, content, name="Vanha Suoritus", employee_number="E3", at=old)
+    run_course(
+        store, content, name="Vanha Sisältö", employee_number="E4", at=recent, chash="f" * 16
+    )
+    run_course(store, content, name="Hyvä Suoritus", employee_number="E5", at=recent)
     learner = store.learner(name="Kesken Oleva", employee_number="E6", unit="Kotihoito")
     store.start_attempt(learner.id, content.course.id, 1, course_hash(content))
-    run_course(store, content, employee_number="E7", best=False, at=recent)
+    run_course(store, content, name="Hylätty Myöhässä", employee_number="E7", best=False, at=recent)
     run_course(store, content, employee_number="X9", name="Ei Listalla", at=recent)
     rules = StatusRules.of(content.course, course_hash(content))
     frame = status_frame(store.roster_frame(), store.attempts_frame(), rules, today)
@@ -129,7 +132,7 @@ def test_statuses(store: Store, content: Content) -> None:
         "E4": "recertify",
         "E5": "passed",
         "E6": "in_progress",
-        "E7": "overdue",
+        "E7": "failed_final",
         "X9": "passed",
     }
     row = frame.set_index("employee_number").loc["E5"]
@@ -176,7 +179,7 @@ def test_status_rules_at_their_edges() -> None:
         ("R3", date(2024, 1, 1)),  # passed 2.3.2025: still valid
         ("V1", date(2026, 1, 1)),  # passed on a version that differs only in wording
         ("V2", date(2026, 1, 1)),  # passed on materially different content
-        ("F1", date(2026, 2, 20)),  # failed once, deadline not passed: in progress
+        ("F1", date(2026, 2, 20)),  # failed with tries used: a status of its own
         ("P1", date(2025, 1, 1)),  # passed, then failed later: the pass is shown
     ]
     roster = pd.DataFrame(
@@ -215,7 +218,7 @@ def test_status_rules_at_their_edges() -> None:
         "R3": "passed",
         "V1": "passed",
         "V2": "recertify",
-        "F1": "in_progress",
+        "F1": "failed_final",
         "P1": "passed",
     }
     assert frame.loc["D1", "due"] == today and frame.loc["D2", "due"] == date(2026, 2, 28)

@@ -13,7 +13,7 @@ from somequiz.content import Content
 from somequiz.errors import AnswerError
 from somequiz.loader import load_model
 from somequiz.scenario import Course, Scenario
-from somequiz.scoring import CourseRun, ScenarioRun
+from somequiz.scoring import CourseRun, Reason, ScenarioRun
 
 MINIMAL = Path(__file__).parent / "fixtures" / "valid" / "minimal.yaml"
 
@@ -130,10 +130,7 @@ def test_course_result_passes_and_fails(minimal: Scenario) -> None:
     course.start("minimal").answer("eka", ["huono"])
     result = course.result()
     assert not result.passed
-    assert result.reasons == (
-        "Kaikkia skenaarioita ei ole suoritettu.",
-        "Pisteet jäivät alle läpäisyrajan 80 %.",
-    )
+    assert result.reasons == (Reason("unfinished"), Reason("below_pass", percent=80))
 
 
 def test_harmful_choice_in_must_pass_theme_fails_despite_score(minimal: Scenario) -> None:
@@ -146,7 +143,7 @@ def test_harmful_choice_in_must_pass_theme_fails_despite_score(minimal: Scenario
     result = course.result()
     assert result.scaled > 0.1
     assert not result.passed
-    assert result.reasons == ("Vakava virhe skenaariossa ”Pienin kelvollinen skenaario”.",)
+    assert result.reasons == (Reason("must_pass_failed", scenario_id="minimal"),)
     assert course.can_retry("minimal")
 
 
@@ -206,3 +203,64 @@ def test_invalid_answers_never_change_state(
     with pytest.raises(AnswerError):
         run.answer(step_id, chosen)
     assert (run.current, run.feedback) == before
+
+
+def _two(minimal: Scenario, **settings_: object) -> CourseRun:
+    """A course of the minimal scenario (theme media) and a copy of it in theme customer-data."""
+    other = minimal.model_copy(update={"id": "toinen", "themes": ["customer-data"]})
+    course = _course("minimal", "toinen", **settings_)
+    return CourseRun(course, {"minimal": minimal, "toinen": other})
+
+
+def _pass(run: CourseRun, sid: str) -> None:
+    scenario_run = run.start(sid)
+    scenario_run.answer("eka", ["hyva"])
+    scenario_run.answer("toka", ["oikea", "toinen-oikea"])
+
+
+def test_a_failed_must_pass_scenario_blocks_the_course_whatever_the_total(
+    minimal: Scenario,
+) -> None:
+    run = _two(minimal, pass_percent=50, must_pass_themes=["customer-data"])
+    _pass(run, "minimal")
+    # Below the threshold, no harmful answer: 10 + 2 of 16 = 75 % >= 50 %... of the course.
+    failing = run.start("toinen")
+    failing.answer("eka", ["lupaa"])
+    failing.answer("toka", ["oikea"])
+    result = run.result()
+    assert result.points * 100 >= 50 * result.max_points
+    assert not run.scenario_passed("toinen") or failing.result().worst == "harmful"
+    run2 = _two(minimal, pass_percent=80, must_pass_themes=["customer-data"])
+    _pass(run2, "minimal")
+    weak = run2.start("toinen")
+    weak.answer("eka", ["lupaa"])  # risky, 0 points
+    weak.answer("toka", ["oikea", "toinen-oikea"])
+    assert not run2.scenario_passed("toinen")
+    result2 = run2.result()
+    assert not result2.passed
+    assert Reason("must_pass_failed", scenario_id="toinen") in result2.reasons
+    assert run2.can_retry("toinen") and not run2.final
+
+
+def test_a_harmful_answer_fails_the_scenario_even_with_enough_points(minimal: Scenario) -> None:
+    run = CourseRun(_course("minimal", pass_percent=30), {"minimal": minimal})
+    scenario_run = run.start("minimal")
+    scenario_run.answer("eka", ["huono"])
+    scenario_run.answer("seuraus", ["soita"])
+    assert scenario_run.result().scaled * 100 >= 30
+    assert not run.scenario_passed("minimal")
+
+
+def test_tries_spent_make_the_course_final_and_failed(minimal: Scenario) -> None:
+    run = CourseRun(_course("minimal", max_attempts=1), {"minimal": minimal})
+    scenario_run = run.start("minimal")
+    scenario_run.answer("eka", ["lupaa"])
+    scenario_run.answer("toka", ["oikea"])
+    assert run.finished and run.final and not run.result().passed
+    assert run.tries_left("minimal") == 0 and not run.can_retry("minimal")
+
+
+def test_a_passed_course_is_final(minimal: Scenario) -> None:
+    run = CourseRun(_course("minimal"), {"minimal": minimal})
+    _pass(run, "minimal")
+    assert run.final and run.result().passed and run.result().reasons == ()

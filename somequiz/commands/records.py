@@ -131,6 +131,12 @@ def verify(code: str | None) -> None:
                 sys.exit(1)
             verdict = "hyväksytty" if check.passed else "ei hyväksytty"
             click.echo(f"Todistus {check.code} on aito: {who}, {day}, {verdict}.")
+            if check.superseded_at is not None:
+                later = check.superseded_at.date()
+                click.echo(
+                    f"Todistus on korvattu: sama henkilö suoritti kurssin uudelleen "
+                    f"{later.day}.{later.month}.{later.year}. Voimassa on uudempi todistus."
+                )
             return
         report = store.verify()
     for row in report.altered:

@@ -9,6 +9,24 @@ from __future__ import annotations
 from somequiz.lang import DEFAULT_LANG, Lang
 
 FI: dict[str, str] = {
+    "status_failed_final": "Ei hyväksytty – yritykset käytetty",
+    "err_identity": "Tällä henkilönumerolla on kurssilla eri nimi.",
+    "err_identity_summary": "Henkilönumero ja nimi eivät vastaa tallennettuja tietoja. "
+    "Tarkista molemmat. Jos nimesi "
+    "on muuttunut, pyydä henkilöstöpalveluja päivittämään se.",
+    "reason_unfinished": "Kaikkia tilanteita ei ole vielä käyty läpi.",
+    "reason_below_pass": "Pisteet jäivät alle läpäisyrajan {percent} %.",
+    "reason_must_pass_failed": "Tilanne ”{title}” on läpäistävä, eikä se mennyt läpi.",
+    "result_spent": "Yrityskerrat on käytetty, eikä kurssia hyväksytty. Tulos on tallennettu. Sovi "
+    "esihenkilösi tai henkilöstöpalvelujen kanssa, milloin voit suorittaa kurssin uudelleen; "
+    "he voivat avata sinulle uuden suorituskerran.",
+    "returned_heading": "Olet jo käynyt kurssin",
+    "returned_passed": "Suoritit kurssin {date}.",
+    "returned_passed_text": "Suorituksesi on voimassa, ja todistuksen voit ladata alta. Voit "
+    "myös suorittaa kurssin "
+    "uudelleen; uusi hyväksytty suoritus korvaa nykyisen todistuksen.",
+    "returned_again": "Suorita kurssi uudelleen",
+    "returned_spent": "Yrityskerrat on käytetty ({date}).",
     "lang_name": "Suomi",
     "app_name": "SoMe-koulutus",
     "municipality": "Hämeenkyrön kunta",
@@ -107,8 +125,6 @@ FI: dict[str, str] = {
     "result_failed_text": "Kurssia ei ole vielä hyväksytty. Syyt:",
     "result_themes": "Osaaminen aiheittain",
     "result_retry": "Voit yrittää näitä tilanteita uudelleen",
-    "result_no_retry": "Yrityskerrat on käytetty. Ota yhteyttä esimieheesi tai "
-    "henkilöstöpalveluihin.",
     "certificate": "Todistus",
     "certificate_code": "Tarkistuskoodi",
     "certificate_download": "Lataa todistus (HTML)",
@@ -117,7 +133,6 @@ FI: dict[str, str] = {
     "certificate_text": "{name} on suorittanut kurssin hyväksytysti {date}.",
     "certificate_verify": "Todistuksen aitouden voi tarkistaa henkilöstöpalveluista "
     "tarkistuskoodilla.",
-    "completion_saved": "Suoritus on tallennettu.",
     "flag_summary": "Oliko tämä kohta epäselvä? Kerro meille",
     "flag_label": "Mikä oli epäselvää?",
     "flag_submit": "Lähetä palaute",
@@ -154,6 +169,25 @@ FI: dict[str, str] = {
 }
 
 SV: dict[str, str] = {
+    "status_failed_final": "Inte godkänd – försöken använda",
+    "err_identity": "Detta personalnummer har ett annat namn i kursen.",
+    "err_identity_summary": "Personalnumret och namnet stämmer inte med de sparade "
+    "uppgifterna. Kontrollera båda. Om "
+    "ditt namn har ändrats, be personalservice uppdatera det.",
+    "reason_unfinished": "Alla situationer är inte genomgångna ännu.",
+    "reason_below_pass": "Poängen blev under gränsen {percent} %.",
+    "reason_must_pass_failed": "Situationen ”{title}” måste godkännas, och den blev inte godkänd.",
+    "result_spent": "Försöken är använda och kursen blev inte godkänd. Resultatet är sparat. "
+    "Kom överens med "
+    "din chef eller personalservice om när du kan gå kursen igen; de kan öppna en ny omgång "
+    "för dig.",
+    "returned_heading": "Du har redan gått kursen",
+    "returned_passed": "Du slutförde kursen {date}.",
+    "returned_passed_text": "Din prestation gäller, och du kan ladda ner intyget nedan. Du kan"
+    " också gå kursen igen; "
+    "en ny godkänd prestation ersätter det nuvarande intyget.",
+    "returned_again": "Gå kursen igen",
+    "returned_spent": "Försöken är använda ({date}).",
     "lang_name": "Svenska",
     "app_name": "SoMe-utbildning",
     "municipality": "Tavastkyro kommun",
@@ -246,7 +280,6 @@ SV: dict[str, str] = {
     "result_failed_text": "Kursen är inte godkänd ännu. Orsaker:",
     "result_themes": "Kunnande per tema",
     "result_retry": "Du kan försöka dessa situationer igen",
-    "result_no_retry": "Försöken är använda. Kontakta din chef eller personalservice.",
     "certificate": "Intyg",
     "certificate_code": "Kontrollkod",
     "certificate_download": "Ladda ner intyget (HTML)",
@@ -254,7 +287,6 @@ SV: dict[str, str] = {
     "certificate_title": "Intyg över avlagd kurs",
     "certificate_text": "{name} har avlagt kursen med godkänt resultat {date}.",
     "certificate_verify": "Intygets äkthet kan kontrolleras hos personalservice med kontrollkoden.",
-    "completion_saved": "Prestationen har sparats.",
     "flag_summary": "Var denna fråga oklar? Berätta för oss",
     "flag_label": "Vad var oklart?",
     "flag_submit": "Skicka respons",
@@ -289,6 +321,25 @@ SV: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "status_failed_final": "Not passed – tries used",
+    "err_identity": "This employee number has a different name in the course.",
+    "err_identity_summary": "The employee number and name do not match the stored details. "
+    "Check both. If your name "
+    "has changed, ask HR to update it.",
+    "reason_unfinished": "Not all situations have been completed yet.",
+    "reason_below_pass": "The score is below the pass mark of {percent} %.",
+    "reason_must_pass_failed": "The situation “{title}” must be passed, and it was not.",
+    "result_spent": "All tries are used and the course was not passed. The result is saved. "
+    "Agree with your "
+    "supervisor or HR on when you can take the course again; they can open a new attempt for "
+    "you.",
+    "returned_heading": "You have already taken the course",
+    "returned_passed": "You completed the course on {date}.",
+    "returned_passed_text": "Your completion is valid, and you can download the certificate "
+    "below. You may also take "
+    "the course again; a new passed completion replaces the current certificate.",
+    "returned_again": "Take the course again",
+    "returned_spent": "All tries are used ({date}).",
     "lang_name": "English",
     "app_name": "Social media training",
     "municipality": "Municipality of Hämeenkyrö",
@@ -381,7 +432,6 @@ EN: dict[str, str] = {
     "result_failed_text": "The course is not passed yet. Reasons:",
     "result_themes": "Results by theme",
     "result_retry": "You can try these situations again",
-    "result_no_retry": "All tries are used. Please contact your manager or HR.",
     "certificate": "Certificate",
     "certificate_code": "Verification code",
     "certificate_download": "Download the certificate (HTML)",
@@ -389,7 +439,6 @@ EN: dict[str, str] = {
     "certificate_title": "Certificate of course completion",
     "certificate_text": "{name} has passed the course on {date}.",
     "certificate_verify": "HR can verify this certificate with the verification code.",
-    "completion_saved": "Your completion has been saved.",
     "flag_summary": "Was this question unclear? Tell us",
     "flag_label": "What was unclear?",
     "flag_submit": "Send feedback",

@@ -1,27 +1,25 @@
-"""The learner course: start, overview, scenarios step by step, summaries, result, completion.
+"""The learner page: start, overview, scenarios step by step, summaries, result, completion.
 
 One :class:`LearnerSession` per learner page, living in the learner server beside the content
 and the store (the page's kernel only relays; see :mod:`somequiz.ui.service`). The browser is
-not trusted: the page state carries only what is on screen, every action that comes back is
-checked here, grading goes through the engine, and an answer is committed to the store before
-its feedback is sent to the page.
+not trusted: the page state carries only what is on screen and every action that comes back
+is checked here. The course itself (identity, tries, choice order, grading, storing) is the
+use case :class:`somequiz.course.attempt.LearnerCourse`; this class turns it into screens.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from somequiz.content import Content
-from somequiz.errors import AnswerError
-from somequiz.hashing import course_hash, scenario_hash
+from somequiz.course.attempt import LearnerCourse, Shown
+from somequiz.errors import AnswerError, IdentityError
 from somequiz.scenario import Scenario
-from somequiz.scoring import Answer, CourseRun, Feedback, ScenarioRun
-from somequiz.store import Attempt, Completion, Learner, Store
+from somequiz.scoring import Feedback, Reason, ScenarioRun
+from somequiz.store import Completion, Store
 from somequiz.text import LANGS, Lang, Translations
 from somequiz.ui.certificate import certificate_pdf
 from somequiz.ui.errors import log, reference_code, setup_logging
@@ -32,18 +30,6 @@ from somequiz.ui.state import PageState, Part
 
 _EMPLOYEE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 _MAX_NAME = 200
-
-
-@dataclass
-class StepRef:
-    """The step on screen; its random token is what the page must send back."""
-
-    token: str
-    scenario_id: str
-    scenario_try: int
-    step_id: str
-    choice_ids: tuple[str, ...]
-    answered: bool = False
 
 
 def _text(value: Any) -> str:
@@ -70,13 +56,10 @@ class LearnerSession:
         self.sso = sso
         self.lang: Lang = lang
         self.t = Messages(lang)
-        self.learner: Learner | None = None
-        self.attempt: Attempt | None = None
-        self.run: CourseRun | None = None
-        self.completion: Completion | None = None
+        self.course = LearnerCourse(content, store, scenario_id)
         self.screen_name = "start"
         self.active: str | None = None
-        self.ref: StepRef | None = None
+        self.ref: Shown | None = None
         self.error = ""
         self.notice = ""
         self.form_values: dict[str, str] = {"name": "", "employee_number": "", "unit": ""}
@@ -131,19 +114,25 @@ class LearnerSession:
         raw_fields = content.get("fields")
         fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
         self.error = ""
-        if action == "lang" and self.learner is None and arg in LANGS:
+        course = self.course
+        if action == "lang" and course.learner is None and arg in LANGS:
             self._set_lang(cast(Lang, arg))
-        elif action == "start" and self.learner is None:
+        elif action == "start" and course.learner is None:
             self._start(fields)
-        elif self.run is None:
-            log.info("ignored %r before sign-in", action)
+        elif action == "again" and self.screen_name == "returned":
+            course.start_again(self.lang)
+            self._show_overview()
+        elif course.run is None:
+            log.info("ignored %r before an attempt is open", action)
         elif action == "open" and isinstance(arg, str):
-            self._open(arg)
+            course.open(arg)
+            self._show_scenario(arg)
         elif action == "retry" and isinstance(arg, str):
-            self._retry(arg)
+            course.retry(arg)
+            self._show_scenario(arg)
         elif action == "overview" and self.only is None:
             self._show_overview()
-        elif action == "result" and self.run.finished:
+        elif action == "result" and course.run.finished:
             self._show_result()
         elif action == "flag":
             self._flag(_text(fields.get("comment")))
@@ -160,10 +149,10 @@ class LearnerSession:
         kind = content.get("type")
         if kind == "submit":
             if ref.answered:
-                log.info("ignored second submission of %s/%s", ref.scenario_id, ref.step_id)
+                log.info("ignored second submission of %s/%s", ref.scenario_id, ref.step.id)
                 return
             chosen = content.get("chosen")
-            if not isinstance(chosen, list) or len(chosen) > len(ref.choice_ids):
+            if not isinstance(chosen, list) or len(chosen) > len(ref.choices):
                 raise AnswerError("Tuntematon vaihtoehto.")
             self._submit(ref, [c for c in chosen if isinstance(c, str)])
         elif kind == "next" and ref.answered:
@@ -175,7 +164,8 @@ class LearnerSession:
         self.lang, self.t = lang, Messages(lang)
         self.refresh()
 
-    def _start(self, fields: dict[str, Any]) -> None:
+    def _form(self, fields: dict[str, Any]) -> tuple[str, str, str]:
+        """The start form's name, employee number and unit, with field errors noted."""
         course = self.content.course
         if self.sso is not None:
             name, employee = self.sso.name, ""
@@ -193,167 +183,89 @@ class LearnerSession:
         if course.units and unit not in course.units:
             errors["unit"] = self.t("err_unit")
         self.form_errors = errors
-        if errors:
+        return name, employee, unit
+
+    def _start(self, fields: dict[str, Any]) -> None:
+        name, employee, unit = self._form(fields)
+        if self.form_errors:
             self.error = self.t("err_form")
             self.refresh()
             return
-        learner = self.store.learner(
-            name=name,
-            employee_number=employee or None,
-            unit=unit or None,
-            external_id=self.sso.external_id if self.sso else None,
-        )
-        attempt = self.store.open_attempt(learner.id, course.id)
-        resumed = attempt is not None
-        if attempt is None:
-            attempt = self.store.start_attempt(
-                learner.id, course.id, course.version, course_hash(self.content), self.lang
+        try:
+            standing = self.course.sign_in(
+                name=name,
+                employee_number=employee or None,
+                unit=unit or None,
+                external_id=self.sso.external_id if self.sso else None,
+                lang=self.lang,
             )
-        self.learner, self.attempt = learner, attempt
-        self.run = self._rebuild(attempt)
-        self.notice = self.t("welcome_back", name=name) if resumed and self.run.runs else ""
-        if self.only is not None and self.only in course.scenarios:
-            self._open(self.only)
+        except IdentityError:
+            self.form_errors = {"employee_number": self.t("err_identity")}
+            self.error = self.t("err_identity_summary")
+            self.refresh()
+            return
+        if standing in {"passed_before", "tries_spent"}:
+            self.screen_name = "returned"
+            self.refresh()
+            return
+        run = self.course.course_run
+        self.notice = (
+            self.t("welcome_back", name=name) if standing == "resumed" and run.runs else ""
+        )
+        if self.only is not None and self.course.allowed(self.only):
+            self.course.open(self.only)
+            self._show_scenario(self.only)
         else:
             self._show_overview()
 
-    def _rebuild(self, attempt: Attempt) -> CourseRun:
-        """The course run replayed from the stored answers (resume after reload or restart)."""
-        run = CourseRun(self.content.course, self.content.scenarios)
-        tries: dict[str, dict[int, list[Answer]]] = {}
-        for stored in self.store.answers(attempt.id):
-            tries.setdefault(stored.scenario_id, {}).setdefault(stored.scenario_try, []).append(
-                stored.as_answer()
-            )
-        for sid in self.content.course.scenarios:
-            for number in sorted(tries.get(sid, {})):
-                run.attempts[sid] = number - 1
-                try:
-                    scenario_run = run.start(sid)
-                except AnswerError:
-                    break
-                for answer in tries[sid][number]:
-                    try:
-                        scenario_run.answer(answer.step_id, answer.chosen)
-                    except AnswerError:
-                        # The scenario changed since; keep what still fits.
-                        log.warning("stored answer no longer fits %s/%s", sid, answer.step_id)
-                        break
-        self.completion = self.store.completion(attempt.id)
-        return run
-
     # Navigation
-
-    def _course_run(self) -> CourseRun:
-        if self.run is None:
-            raise AnswerError("Kirjaudu ensin.")
-        return self.run
-
-    def _allowed(self, sid: str) -> bool:
-        return sid in self.content.course.scenarios and (self.only is None or sid == self.only)
-
-    def _open(self, sid: str) -> None:
-        run = self._course_run()
-        if not self._allowed(sid):
-            raise AnswerError("Skenaario ei kuulu kurssiin.")
-        if sid not in run.runs:
-            if self.completion is not None:
-                raise AnswerError("Kurssi on jo suoritettu.")
-            run.start(sid)
-        self._show_scenario(sid)
-
-    def _retry(self, sid: str) -> None:
-        run = self._course_run()
-        if not self._allowed(sid) or self.completion is not None or not run.can_retry(sid):
-            raise AnswerError("Tätä skenaariota ei voi yrittää uudelleen.")
-        run.start(sid)
-        self._show_scenario(sid)
 
     def _show_overview(self) -> None:
         self.screen_name, self.active, self.ref = "overview", None, None
         self.refresh()
 
     def _show_result(self) -> None:
-        run = self._course_run()
-        assert self.attempt is not None
-        result = run.result(self.content.catalogue)
-        retry = [sid for sid in self.content.course.scenarios if run.can_retry(sid)]
-        if self.completion is None and (result.passed or not retry):
-            self.completion = self.store.record_completion(self.attempt.id, result)
+        self.course.finish()
         self.screen_name, self.active, self.ref = "result", None, None
         self.refresh()
 
     def _show_scenario(self, sid: str) -> None:
-        run = self._course_run()
-        scenario_run = run.runs[sid]
         self.active = sid
-        if scenario_run.finished:
+        shown = self.course.show(sid)
+        if shown is None:
             self.screen_name, self.ref = "summary", None
             self.refresh()
             return
-        step = scenario_run.current
-        assert step is not None
-        self.screen_name = "scenario"
-        self.ref = StepRef(
-            token=uuid.uuid4().hex,
-            scenario_id=sid,
-            scenario_try=run.attempts[sid],
-            step_id=step.id,
-            choice_ids=tuple(c.id for c in step.choices),
-        )
+        self.screen_name, self.ref = "scenario", shown
         self.flag_state = (False, "")
         self.refresh()
 
     # Answers
 
-    def _submit(self, ref: StepRef, chosen: list[str]) -> None:
-        run = self._course_run()
-        assert self.attempt is not None
-        if self.completion is not None or run.attempts.get(ref.scenario_id) != ref.scenario_try:
-            raise AnswerError("Vastaus ei koske nykyistä kohtaa.")
+    def _submit(self, ref: Shown, chosen: list[str]) -> None:
+        count = len(ref.choices)
         ids = [
-            ref.choice_ids[int(c)] if c.isdecimal() and int(c) < len(ref.choice_ids) else "?" + c
-            for c in chosen
+            ref.choices[int(c)].id if c.isdecimal() and int(c) < count else "?" + c for c in chosen
         ]
-        current = run.runs[ref.scenario_id]
-        scenario = current.scenario
-        # Grade on a copy: the run on screen moves on only once the answer is stored.
-        probe = ScenarioRun.replay(scenario, current.answers)
-        feedback = probe.answer(ref.step_id, ids)
-        try:
-            self.store.record_answer(
-                answer_id=str(uuid.uuid4()),
-                attempt_id=self.attempt.id,
-                scenario_id=scenario.id,
-                scenario_version=scenario.version,
-                scenario_hash=scenario_hash(self.content, scenario.id),
-                scenario_try=ref.scenario_try,
-                step_id=ref.step_id,
-                chosen=feedback.chosen,
-                points=feedback.points,
-                max_points=feedback.max_points,
-                severity=feedback.severity,
-            )
-        except AnswerError:
+        feedback = self.course.answer(ref, ids)
+        if feedback is None:
             # Answered meanwhile in another tab: continue from what the store holds.
-            self.run = self._rebuild(self.attempt)
             self._show_scenario(ref.scenario_id)
             return
-        run.runs[ref.scenario_id] = probe
-        ref.answered = True
-        html = render("feedback.html", self.t, **self._feedback_view(scenario, feedback, probe))
+        run = self.course.course_run.runs[ref.scenario_id]
+        view = self._feedback_view(run.scenario, feedback, run, ref)
         self.step.error = ""
-        self.step.feedback_html = html
+        self.step.feedback_html = render("feedback.html", self.t, **view)
         self.step.answered = True
 
     def _flag(self, comment: str) -> None:
         ref = self.ref
-        if ref is None or self.attempt is None:
+        if ref is None:
             return
         if not comment:
             self.flag_state = (False, self.t("flag_empty"))
         else:
-            self.store.flag(self.attempt.id, ref.scenario_id, ref.step_id, comment)
+            self.course.flag(ref, comment)
             self.flag_state = (True, "")
         self.footer.html = render(
             "flag.html", self.t, thanks=self.flag_state[0], error=self.flag_state[1]
@@ -382,19 +294,21 @@ class LearnerSession:
         return self.t("scenario_of", n=order.index(sid) + 1, total=len(order))
 
     def _feedback_view(
-        self, scenario: Scenario, feedback: Feedback, run: ScenarioRun
+        self, scenario: Scenario, feedback: Feedback, run: ScenarioRun, shown: Shown
     ) -> dict[str, Any]:
+        # Picked and missed choices in the order the learner saw them.
+        place = {c.id: n for n, c in enumerate(shown.choices)}
+        picked = sorted(feedback.choices, key=lambda c: place[c.id])
+        missed = sorted(feedback.missed, key=lambda c: place[c.id])
         return {
             "severity": feedback.severity,
             "points": feedback.points,
             "max_points": feedback.max_points,
             "picked": [
                 {"text": self.tx(c.text), "feedback": self.tx(c.feedback), "severity": c.severity}
-                for c in feedback.choices
+                for c in picked
             ],
-            "missed": [
-                {"text": self.tx(c.text), "feedback": self.tx(c.feedback)} for c in feedback.missed
-            ],
+            "missed": [{"text": self.tx(c.text), "feedback": self.tx(c.feedback)} for c in missed],
             "missed_label": self.t(
                 "missed" if self._is_multi(scenario, feedback.step_id) else "missed_single"
             ),
@@ -419,7 +333,7 @@ class LearnerSession:
 
     def _common(self) -> dict[str, Any]:
         return {
-            "learner_name": self.learner.name if self.learner else "",
+            "learner_name": self.course.learner.name if self.course.learner else "",
             "error": self.error,
             "course_title": self.tx(self.content.course.title),
         }
@@ -432,6 +346,7 @@ class LearnerSession:
             "scenario": self._render_scenario,
             "summary": self._render_summary,
             "result": self._render_result,
+            "returned": self._render_returned,
         }[self.screen_name]
         self.header.lang = self.lang
         self.header.title = f"{self.t('app_name')} – {self.tx(self.content.course.title)}"
@@ -439,7 +354,7 @@ class LearnerSession:
 
     def _render_start(self) -> tuple[Part, ...]:
         course = self.content.course
-        scenarios = [self.content.scenarios[s] for s in course.scenarios if self._allowed(s)]
+        scenarios = [self.content.scenarios[s] for s in course.scenarios if self.course.allowed(s)]
         self.header.html = render(
             "start.html",
             self.t,
@@ -459,25 +374,16 @@ class LearnerSession:
         return ("header",)
 
     def _render_overview(self) -> tuple[Part, ...]:
-        run = self._course_run()
-        course = self.content.course
+        run = self.course.course_run
         items, primary_given = [], False
-        for sid in course.scenarios:
+        for sid in self.content.course.scenarios:
             scenario = self.content.scenarios[sid]
-            scenario_run = run.runs.get(sid)
-            tries_left = None
-            if scenario_run is None:
-                status, action, label = "todo", "open", self.t("open_start")
-            elif not scenario_run.finished:
-                status, action, label = "in_progress", "open", self.t("open_continue")
-            elif run.scenario_passed(sid):
-                status, action, label = "done", "open", self.t("summary_heading")
-            else:
-                status = "failed"
-                tries_left = course.max_attempts - run.attempts.get(sid, 0)
-                can_retry = run.can_retry(sid) and self.completion is None
-                action = "retry" if can_retry else "open"
-                label = self.t("retry" if can_retry else "summary_heading")
+            status = self.course.status(sid)
+            action, label = {
+                "todo": ("open", "open_start"),
+                "in_progress": ("open", "open_continue"),
+                "failed": ("retry", "retry"),
+            }.get(status, ("open", "summary_heading"))
             primary = status in {"todo", "in_progress"} and not primary_given
             primary_given = primary_given or primary
             items.append(
@@ -488,19 +394,18 @@ class LearnerSession:
                     "minutes": scenario.estimated_minutes,
                     "status": status,
                     "action": action,
-                    "action_label": label,
+                    "action_label": self.t(label),
                     "primary": primary,
-                    "tries_left": tries_left,
+                    "tries_left": run.tries_left(sid) if status.startswith("failed") else None,
                 }
             )
-        done = sum(1 for i in items if i["status"] in {"done", "failed"})
         self.header.html = render(
             "overview.html",
             self.t,
             **self._common(),
             notice=self.notice,
             items=items,
-            done=done,
+            done=sum(1 for i in items if i["status"] == "done"),
             total=len(items),
             finished=run.finished,
         )
@@ -510,10 +415,9 @@ class LearnerSession:
     def _render_scenario(self) -> tuple[Part, ...]:
         ref = self.ref
         assert ref is not None
-        run = self._course_run().runs[ref.scenario_id]
+        run = self.course.course_run.runs[ref.scenario_id]
         scenario = run.scenario
-        step = scenario.step(ref.step_id)
-        assert step is not None
+        step = ref.step
         situation = scenario.situation
         sender = self.tx(situation.sender)
         channel = situation.channel
@@ -543,8 +447,9 @@ class LearnerSession:
         self.step.narrative = self.tx(step.narrative)
         self.step.prompt = self.tx(step.prompt)
         self.step.kind = step.kind
+        # Ids are places in the learner's order: they tell the page nothing about the file.
         self.step.choices = [
-            {"id": str(n), "text": self.tx(c.text)} for n, c in enumerate(step.choices)
+            {"id": str(n), "text": self.tx(c.text)} for n, c in enumerate(ref.choices)
         ]
         self.step.labels = labels
         self.step.answered = False
@@ -556,7 +461,7 @@ class LearnerSession:
         return ("header", "step", "footer")
 
     def _render_summary(self) -> tuple[Part, ...]:
-        run = self._course_run()
+        run = self.course.course_run
         sid = self.active
         assert sid is not None
         scenario_run = run.runs[sid]
@@ -594,18 +499,18 @@ class LearnerSession:
         return ("header",)
 
     def _summary_actions(self, sid: str) -> list[dict[str, str]]:
-        run = self._course_run()
+        run = self.course.course_run
         actions = []
         todo = [
             s
             for s in self.content.course.scenarios
-            if self._allowed(s) and not (s in run.runs and run.runs[s].finished)
+            if self.course.allowed(s) and not (s in run.runs and run.runs[s].finished)
         ]
         if todo:
             actions.append({"action": "open", "arg": todo[0], "label": self.t("next_scenario")})
         if run.finished and self.only is None:
             actions.append({"action": "result", "arg": "", "label": self.t("to_result")})
-        if run.can_retry(sid) and self.completion is None:
+        if self.course.status(sid) == "failed":
             actions.append({"action": "retry", "arg": sid, "label": self.t("retry")})
         if self.only is None:
             actions.append({"action": "overview", "arg": "", "label": self.t("to_overview")})
@@ -613,8 +518,14 @@ class LearnerSession:
             actions.append({"action": "result", "arg": "", "label": self.t("to_result")})
         return actions
 
+    def _reason(self, reason: Reason) -> str:
+        if reason.code == "must_pass_failed":
+            title = self.tx(self.content.scenarios[reason.scenario_id].title)
+            return self.t("reason_must_pass_failed", title=title)
+        return self.t(f"reason_{reason.code}", percent=reason.percent)
+
     def _render_result(self) -> tuple[Part, ...]:
-        run = self._course_run()
+        run = self.course.course_run
         result = run.result(self.content.catalogue)
         themes = [
             {
@@ -624,77 +535,103 @@ class LearnerSession:
             }
             for theme, score in result.theme_scores.items()
         ]
-        retry = []
-        if self.completion is None:
-            for sid in self.content.course.scenarios:
-                if run.can_retry(sid):
-                    retry.append(
-                        {
-                            "id": sid,
-                            "title": self.tx(self.content.scenarios[sid].title),
-                            "tries_left": self.content.course.max_attempts - run.attempts[sid],
-                        }
-                    )
-        completion = None
-        if self.completion is not None:
-            code = self.completion.certificate_code
-            completion = {
-                "code": code,
-                "href": self._certificate_href(self.completion),
-                "filename": f"todistus-{code}.html",
-                "pdf_href": self._certificate_pdf_href(self.completion),
-                "pdf_filename": f"todistus-{code}.pdf",
+        retry = [
+            {
+                "id": sid,
+                "title": self.tx(self.content.scenarios[sid].title),
+                "tries_left": run.tries_left(sid),
             }
+            for sid in self.content.course.scenarios
+            if self.course.status(sid) == "failed"
+        ]
+        completion = self.course.completion
         self.header.html = render(
             "result.html",
             self.t,
             **self._common(),
             passed=result.passed,
             **self._score(result.points, result.max_points, result.scaled),
-            reasons=result.reasons,
+            reasons=[self._reason(r) for r in result.reasons],
             themes=themes,
             rules=self._rules(result.rules_to_review),
             retry=retry,
-            completion=completion,
+            spent=completion is not None and not completion.passed,
+            completion=self._certificate_view(completion),
         )
         return ("header",)
 
-    def _certificate_pdf_href(self, completion: Completion) -> str:
+    def _render_returned(self) -> tuple[Part, ...]:
+        """A returning learner who passed before, or whose tries in this version are spent."""
+        previous = self.course.previous
+        completion = previous or self.course.completion
+        assert completion is not None
+        day = completion.completed_at
+        self.header.html = render(
+            "returned.html",
+            self.t,
+            **self._common(),
+            passed=previous is not None,
+            date=f"{day.day}.{day.month}.{day.year}",
+            **self._score(completion.points, completion.max_points, self._scaled(completion)),
+            completion=self._certificate_view(previous),
+        )
+        return ("header",)
+
+    @staticmethod
+    def _scaled(completion: Completion) -> float:
+        return completion.points / completion.max_points if completion.max_points else 0.0
+
+    def _certificate_view(self, completion: Completion | None) -> dict[str, str] | None:
+        """Download links of a passed completion's certificate (a failed one has none)."""
+        if completion is None or not completion.passed or completion.certificate_code is None:
+            return None
+        code = completion.certificate_code
+        return {
+            "code": code,
+            "href": self._certificate_href(completion, code),
+            "filename": f"todistus-{code}.html",
+            "pdf_href": self._certificate_pdf_href(completion, code),
+            "pdf_filename": f"todistus-{code}.pdf",
+        }
+
+    def _certificate_pdf_href(self, completion: Completion, code: str) -> str:
         # Drawn once per page (≈ 0.2 s): the result screen is redrawn on every visit.
-        key = (completion.certificate_code, self.lang)
+        key = (code, self.lang)
+        learner = self.course.learner
         if self._pdf is None or self._pdf[0] != key:
-            assert self.learner is not None
+            assert learner is not None
             document = certificate_pdf(
-                name=self.learner.name,
+                name=learner.name,
                 course_title=self.tx(self.content.course.title),
                 completed=completion.completed_at.date(),
                 points=completion.points,
                 max_points=completion.max_points,
-                code=completion.certificate_code,
+                code=code,
                 lang=self.lang,
-                employee_number=self.learner.employee_number or "",
-                unit=self.learner.unit or "",
+                employee_number=learner.employee_number or "",
+                unit=learner.unit or "",
             )
             encoded = base64.b64encode(document).decode("ascii")
             self._pdf = (key, f"data:application/pdf;base64,{encoded}")
         return self._pdf[1]
 
-    def _certificate_href(self, completion: Completion) -> str:
-        assert self.learner is not None
+    def _certificate_href(self, completion: Completion, code: str) -> str:
+        learner = self.course.learner
+        assert learner is not None
         document = render(
             "certificate.html",
             self.t,
             course_title=self.tx(self.content.course.title),
-            name=self.learner.name,
-            employee_number=self.learner.employee_number or "",
-            unit=self.learner.unit or "",
+            name=learner.name,
+            employee_number=learner.employee_number or "",
+            unit=learner.unit or "",
             date=completion.completed_at.strftime("%d.%m.%Y"),
             points=completion.points,
             max_points=completion.max_points,
             percent=round(100 * completion.points / completion.max_points)
             if completion.max_points
             else 0,
-            code=completion.certificate_code,
+            code=code,
         )
         encoded = base64.b64encode(document.encode("utf-8")).decode("ascii")
         return f"data:text/html;charset=utf-8;base64,{encoded}"

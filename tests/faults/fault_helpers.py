@@ -41,8 +41,8 @@ def best(app: LearnerSession) -> None:
 
 def answers_of(store: Store, app: LearnerSession) -> list[StoredAnswer]:
     """The learner's stored answers, in the order they were given."""
-    assert app.attempt is not None
-    return store.answers(app.attempt.id)
+    assert app.course.attempt is not None
+    return store.answers(app.course.attempt.id)
 
 
 def first_step_answered(content: Content, store: Store) -> LearnerSession:

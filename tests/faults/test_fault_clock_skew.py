@@ -74,8 +74,8 @@ def test_answers_replay_in_order_across_servers_with_skewed_clocks(
     # A resume on either server replays the same run: both scenarios finished, full points.
     for server in (fast, slow):
         again = server.page(monkeypatch)
-        assert again.run is not None and again.run.finished
-        result = again.run.result(ui_content.catalogue)
+        assert again.course.run is not None and again.course.run.finished
+        result = again.course.run.result(ui_content.catalogue)
         assert result.points == result.max_points
     fast.store.close()
     slow.store.close()

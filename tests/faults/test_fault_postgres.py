@@ -116,9 +116,9 @@ def test_postgres_restart_during_a_run_drops_no_answer(
         best(app)
         assert not app.step.answered and app.step.feedback_html == ""
         assert "Yritä uudelleen" in app.step.error
-        assert app.run is not None and not app.run.runs["asiakas-viesti"].feedback
+        assert app.course.run is not None and not app.course.run.runs["asiakas-viesti"].feedback
         with pytest.raises(StoreError, match="Yritä hetken päästä uudelleen"):
-            store.answers(app.attempt.id if app.attempt else "")
+            store.answers(app.course.attempt.id if app.course.attempt else "")
     finally:
         cluster.start()
 
@@ -136,8 +136,10 @@ def test_postgres_restart_during_a_run_drops_no_answer(
     # A reload resumes right after the last stored answer.
     reloaded = LearnerSession(ui_content, store)
     sign_in(reloaded)
-    assert reloaded.run is not None
-    assert [f.step_id for f in reloaded.run.runs["asiakas-viesti"].feedback] == [step.step_id]
+    assert reloaded.course.run is not None
+    assert [f.step_id for f in reloaded.course.run.runs["asiakas-viesti"].feedback] == [
+        step.step_id
+    ]
     store.close()
 
 

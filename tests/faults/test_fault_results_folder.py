@@ -66,7 +66,9 @@ def test_full_disk_answer_is_refused_clearly_and_stored_once_after(
         assert not app.step.answered and app.step.feedback_html == ""
         assert "Yritä uudelleen" in app.step.error
         with pytest.raises(StoreError, match="Levy on täynnä"):
-            store.flag(app.attempt.id if app.attempt else "", "ryhma-vaite", "x", "kommentti")
+            store.flag(
+                app.course.attempt.id if app.course.attempt else "", "ryhma-vaite", "x", "kommentti"
+            )
     finally:
         filler.unlink()
     assert app.ref is step  # still the same step on screen: the retry is the same submit

@@ -7,14 +7,25 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
-from ui_helpers import IDENTITY, answer, next_step, play, retry, sign_in
+from ui_helpers import (
+    IDENTITY,
+    answer,
+    best_indices,
+    index_of,
+    next_step,
+    play,
+    retry,
+    sign_in,
+    worst_indices,
+)
 
 from somequiz.content import Content
 from somequiz.errors import StoreError
-from somequiz.store import Store
+from somequiz.store import RosterEntry, Store
 from somequiz.ui.identity import configured_headers, sso_identity
 from somequiz.ui.session import LearnerSession
 
@@ -55,7 +66,7 @@ def test_start_form_requires_name_employee_number_and_unit(make_app: App) -> Non
     assert app.screen_name == "start"
     assert set(app.form_errors) == {"name", "employee_number", "unit"}
     assert 'aria-invalid="true"' in app.header.html
-    assert app.learner is None
+    assert app.course.learner is None
 
 
 def test_units_are_a_radio_group_that_keeps_the_choice(make_app: App, ui_content: Content) -> None:
@@ -100,13 +111,13 @@ def test_complete_course_and_pass(make_app: App, sqlite_store: Store, ui_content
         assert app.screen_name == "summary"
     app.dispatch({"action": "result"})
     assert app.screen_name == "result"
-    assert app.completion is not None and app.completion.passed
-    assert app.completion.certificate_code in app.header.html
+    assert app.course.completion is not None and app.course.completion.passed
+    assert app.course.completion.certificate_code in app.header.html
     assert "data:text/html;charset=utf-8;base64," in app.header.html
     pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', app.header.html)
     assert pdf is not None
     assert base64.b64decode(pdf.group(1)).startswith(b"%PDF")
-    assert sqlite_store.completion(app.completion.attempt_id) is not None
+    assert sqlite_store.completion(app.course.completion.attempt_id) is not None
 
 
 def test_answer_is_stored_before_feedback(
@@ -116,7 +127,7 @@ def test_answer_is_stored_before_feedback(
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     assert app.step.feedback_html == ""
-    answer(app, 0)
+    answer(app, *index_of(app, "kerro-esimiehelle"))
     assert app.step.feedback_html
     assert _stored(sqlite_store, ui_content) == [
         ("ryhma-vaite", "ensimmainen", ("kerro-esimiehelle",))
@@ -143,7 +154,7 @@ def test_store_failure_keeps_progress_and_shows_a_code(
     assert "Virhekoodi" in app.step.error
     code = app.step.error.rsplit(" ", 1)[-1]
     assert any(code in r.getMessage() and r.exc_info for r in caplog.records)
-    assert app.run is not None and not app.run.runs["ryhma-vaite"].feedback
+    assert app.course.run is not None and not app.course.run.runs["ryhma-vaite"].feedback
     monkeypatch.undo()
     answer(app, 0)  # the same step can be answered once the store is back
     assert app.step.answered
@@ -158,7 +169,7 @@ def test_unexpected_error_in_a_callback_is_caught(
     def boom(_sid: str) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(app, "_open", boom)
+    monkeypatch.setattr(app.course, "open", boom)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     assert "Virhekoodi" in app.header.html and 'role="alert"' in app.header.html
     assert app.screen_name == "overview"
@@ -168,7 +179,7 @@ def test_reload_resumes_at_the_next_step(make_app: App, ui_content: Content) -> 
     first = make_app()
     sign_in(first)
     first.dispatch({"action": "open", "arg": "ryhma-vaite"})
-    answer(first, 1)  # the harmful choice branches to "korjaus"
+    answer(first, *index_of(first, "vaittele"))  # the harmful choice branches to "korjaus"
     second = make_app()  # a reload: a new kernel, same store
     sign_in(second)
     assert "Jatka" in second.header.html
@@ -183,17 +194,24 @@ def test_fail_then_retry_then_pass(make_app: App, sqlite_store: Store) -> None:
     play(app, "ryhma-vaite")
     play(app, "asiakas-viesti", best=False)
     app.dispatch({"action": "result"})
-    assert app.completion is None  # a retry is still possible
+    assert app.course.completion is None  # a retry is still possible
     assert 'data-action="retry"' in app.header.html
     retry(app, "asiakas-viesti")
     assert app.screen_name == "scenario" and app.ref is not None and app.ref.scenario_try == 2
-    answer(app, 0)
+    answer(app, *best_indices(app, app.content.scenarios["asiakas-viesti"]))
     next_step(app)
     app.dispatch({"action": "result"})
-    assert app.completion is not None and app.completion.passed
+    completion = app.course.completion
+    assert completion is not None and completion.passed
     again = make_app()
-    sign_in(again)  # the completed attempt is closed: a fresh attempt starts
-    assert again.attempt is not None and again.attempt.id != app.completion.attempt_id
+    sign_in(again)  # passed before: the result is shown, a new attempt only on request
+    assert again.screen_name == "returned" and again.course.attempt is None
+    day = completion.completed_at
+    assert f"Suoritit kurssin {day.day}.{day.month}.{day.year}" in again.header.html
+    assert completion.certificate_code and completion.certificate_code in again.header.html
+    again.dispatch({"action": "again"})
+    assert again.screen_name == "overview" and again.course.attempt is not None
+    assert again.course.attempt.id != completion.attempt_id
 
 
 def _second_try_answered(app: LearnerSession) -> None:
@@ -202,7 +220,7 @@ def _second_try_answered(app: LearnerSession) -> None:
     play(app, "ryhma-vaite")
     play(app, "asiakas-viesti", best=False)
     retry(app, "asiakas-viesti")
-    answer(app, 1)
+    answer(app, *worst_indices(app, app.content.scenarios["asiakas-viesti"]))
 
 
 def test_attempts_used_up_records_a_failed_completion(make_app: App) -> None:
@@ -212,17 +230,20 @@ def test_attempts_used_up_records_a_failed_completion(make_app: App) -> None:
     retry(app, "asiakas-viesti")  # max_attempts is 2: refused
     assert app.screen_name == "summary"
     app.dispatch({"action": "result"})
-    assert app.completion is not None and not app.completion.passed
-    assert "Vakava virhe" in app.header.html
+    completion = app.course.completion
+    assert completion is not None and not completion.passed
+    assert completion.certificate_code is None and "Tarkistuskoodi" not in app.header.html
+    assert "Tilanne ”Asiakkaan viesti” on läpäistävä" in app.header.html
+    assert "Yrityskerrat on käytetty" in app.header.html
 
 
 def test_retries_survive_a_reload(make_app: App) -> None:
     _second_try_answered(make_app())
     reloaded = make_app()
     sign_in(reloaded)
-    assert reloaded.run is not None
-    assert reloaded.run.attempts["asiakas-viesti"] == 2
-    assert not reloaded.run.can_retry("asiakas-viesti")
+    assert reloaded.course.run is not None
+    assert reloaded.course.run.attempts["asiakas-viesti"] == 2
+    assert not reloaded.course.run.can_retry("asiakas-viesti")
 
 
 def test_page_state_holds_no_answer_key_before_submit(make_app: App, ui_content: Content) -> None:
@@ -248,7 +269,7 @@ def test_forged_messages_change_nothing(
     app.dispatch({"action": "result"})  # course not finished
     app.dispatch({"action": "retry", "arg": "ryhma-vaite"})  # nothing to retry
     app.dispatch({"action": "start", "fields": {**IDENTITY, "name": "Toinen"}})  # already in
-    assert app.learner is not None and app.learner.name == IDENTITY["name"]
+    assert app.course.learner is not None and app.course.learner.name == IDENTITY["name"]
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     token = app.step.token
     app.dispatch_step({"type": "next", "token": token})  # next before answering
@@ -262,7 +283,7 @@ def test_forged_messages_change_nothing(
     app.dispatch(["garbage"])
     assert not app.step.answered
     assert _stored(sqlite_store, ui_content) == []
-    answer(app, 1)
+    answer(app, *index_of(app, "vaittele"))
     app.dispatch_step({"type": "submit", "token": token, "chosen": ["0"]})  # second submit
     next_step(app)
     app.dispatch_step({"type": "submit", "token": token, "chosen": ["0"]})  # old step
@@ -277,8 +298,8 @@ def test_two_tabs_do_not_double_answer(
     for app in (one, two):
         sign_in(app)
         app.dispatch({"action": "open", "arg": "ryhma-vaite"})
-    answer(one, 0)
-    answer(two, 1)  # stale tab: refused by the store, resynchronised
+    answer(one, *index_of(one, "kerro-esimiehelle"))
+    answer(two, *index_of(two, "vaittele"))  # stale tab: refused by the store, resynchronised
     assert two.ref is not None and two.ref.step_id == "toinen"
     assert _stored(sqlite_store, ui_content) == [
         ("ryhma-vaite", "ensimmainen", ("kerro-esimiehelle",))
@@ -319,7 +340,7 @@ def test_scenario_page_counts_for_the_course(make_app: App) -> None:
     assert 'data-action="overview"' not in page.header.html
     course = make_app()
     sign_in(course)
-    assert course.run is not None and course.run.runs["asiakas-viesti"].finished
+    assert course.course.run is not None and course.course.run.runs["asiakas-viesti"].finished
 
 
 def test_unknown_scenario_page(make_app: App) -> None:
@@ -349,8 +370,8 @@ def test_single_sign_on_identity_is_not_typed(make_app: App, sqlite_store: Store
     assert 'id="sq-name"' not in app.header.html
     assert "Maija &lt;b&gt;Meikäläinen&lt;/b&gt;" in app.header.html
     app.dispatch({"action": "start", "fields": {"name": "Joku Muu", "unit": "Kotihoito"}})
-    assert app.learner is not None and app.learner.key == "sso:maija.m"
-    assert app.learner.name == "Maija <b>Meikäläinen</b>"
+    assert app.course.learner is not None and app.course.learner.key == "sso:maija.m"
+    assert app.course.learner.name == "Maija <b>Meikäläinen</b>"
     assert sso_identity({"SOMEQUIZ_IDENTITY_HEADER": "X-Remote-User"}) is None
     assert configured_headers(environ) == ["X-Remote-User", "X-Remote-Name"]
 
@@ -359,10 +380,89 @@ def test_leave_a_scenario_and_come_back(make_app: App) -> None:
     app = make_app()
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
-    answer(app, 0)
+    answer(app, *index_of(app, "kerro-esimiehelle"))
     next_step(app)
     assert 'data-action="overview"' in app.header.html
     app.dispatch({"action": "overview"})
     assert app.screen_name == "overview" and "Jatka" in app.header.html
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     assert app.ref is not None and app.ref.step_id == "toinen"
+
+
+def test_a_known_number_with_another_name_neither_continues_nor_renames(
+    make_app: App, sqlite_store: Store
+) -> None:
+    owner = make_app()
+    sign_in(owner)
+    owner.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    answer(owner, 0)
+    intruder = make_app()
+    sign_in(intruder, name="Joku Muu")
+    assert intruder.screen_name == "start" and intruder.course.learner is None
+    assert "eivät vastaa tallennettuja tietoja" in intruder.header.html
+    assert "Tällä henkilönumerolla on kurssilla eri nimi." in intruder.header.html
+    found = sqlite_store.find_learner(IDENTITY["employee_number"])
+    assert found is not None and found.name == IDENTITY["name"]
+    same = make_app()
+    sign_in(same, name="  testi   OPPIJA ")  # case and spacing aside, the same name
+    assert same.screen_name == "overview" and same.course.learner is not None
+    assert same.course.learner.name == IDENTITY["name"]
+
+
+def test_the_roster_name_is_the_one_that_signs_in(make_app: App, sqlite_store: Store) -> None:
+    sqlite_store.import_roster(
+        [RosterEntry("T100", "Testi Oppija-Virta", "Hallinto", date(2026, 1, 5))]
+    )
+    wrong = make_app()
+    sign_in(wrong)  # the name typed before HR changed it
+    assert wrong.course.learner is None
+    right = make_app()
+    sign_in(right, name="testi oppija-virta")
+    assert right.course.learner is not None and right.course.learner.name == "Testi Oppija-Virta"
+
+
+def test_spent_tries_are_not_renewed_by_signing_in_again(make_app: App) -> None:
+    app = make_app()
+    _second_try_answered(app)
+    next_step(app)
+    app.dispatch({"action": "result"})
+    assert app.course.completion is not None and not app.course.completion.passed
+    again = make_app()
+    sign_in(again)
+    assert again.screen_name == "returned" and again.course.attempt is None
+    assert "Yrityskerrat on käytetty" in again.header.html
+    assert 'data-action="again"' not in again.header.html
+    again.dispatch({"action": "again"})  # forged: nothing to start
+    again.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    assert again.course.attempt is None and again.screen_name == "returned"
+
+
+def test_only_passed_scenarios_count_as_done(make_app: App) -> None:
+    app = make_app()
+    sign_in(app)
+    play(app, "asiakas-viesti", best=False)
+    app.dispatch({"action": "overview"})
+    assert "0 / 2 tilannetta suoritettu" in app.header.html
+    assert "sq-status-failed" in app.header.html
+    play(app, "ryhma-vaite")
+    app.dispatch({"action": "overview"})
+    assert "1 / 2 tilannetta suoritettu" in app.header.html
+
+
+def test_choice_order_is_shuffled_per_attempt_and_stable_within_it(make_app: App) -> None:
+    orders, attempts = set(), set()
+    for n in range(8):
+        app = make_app()
+        sign_in(app, employee_number=f"S{n}", name=f"Sekoitus {n}")
+        app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+        assert app.ref is not None and app.course.attempt is not None
+        first = tuple(c.id for c in app.ref.choices)
+        reloaded = make_app()
+        sign_in(reloaded, employee_number=f"S{n}", name=f"Sekoitus {n}")
+        reloaded.dispatch({"action": "open", "arg": "ryhma-vaite"})
+        assert reloaded.ref is not None
+        assert tuple(c.id for c in reloaded.ref.choices) == first
+        assert [c["text"] for c in reloaded.step.choices] == [c["text"] for c in app.step.choices]
+        orders.add(first)
+        attempts.add(app.course.attempt.id)
+    assert len(attempts) == 8 and len(orders) == 2

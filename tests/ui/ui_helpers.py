@@ -28,26 +28,31 @@ def next_step(app: LearnerSession) -> None:
     app.dispatch_step({"type": "next", "token": app.step.token})
 
 
-def best_indices(app: LearnerSession, scenario: Scenario) -> list[int]:
-    """The indices of the perfect answer to the step on screen."""
+def index_of(app: LearnerSession, *choice_ids: str) -> list[int]:
+    """Where the choices with ``choice_ids`` are on screen (the learner's shuffled order)."""
     assert app.ref is not None
-    step = scenario.step(app.ref.step_id)
-    assert step is not None
-    if step.kind == "multi":
-        return [n for n, c in enumerate(step.choices) if c.points > 0]
-    best = max(step.choices, key=lambda c: c.points)
-    return [step.choices.index(best)]
+    shown = [c.id for c in app.ref.choices]
+    return [shown.index(choice_id) for choice_id in choice_ids]
+
+
+def best_indices(app: LearnerSession, scenario: Scenario) -> list[int]:
+    """The on-screen indices of the perfect answer to the step on screen."""
+    assert app.ref is not None
+    choices = app.ref.choices
+    if app.ref.step.kind == "multi":
+        return [n for n, c in enumerate(choices) if c.points > 0]
+    best = max(choices, key=lambda c: c.points)
+    return [choices.index(best)]
 
 
 def worst_indices(app: LearnerSession, scenario: Scenario) -> list[int]:
-    """The indices of the lowest-scoring answer to the step on screen."""
+    """The on-screen indices of the lowest-scoring answer to the step on screen."""
     assert app.ref is not None
-    step = scenario.step(app.ref.step_id)
-    assert step is not None
-    if step.kind == "multi":
-        return [n for n, c in enumerate(step.choices) if c.points <= 0] or [0]
-    worst = min(step.choices, key=lambda c: c.points)
-    return [step.choices.index(worst)]
+    choices = app.ref.choices
+    if app.ref.step.kind == "multi":
+        return [n for n, c in enumerate(choices) if c.points <= 0] or [0]
+    worst = min(choices, key=lambda c: c.points)
+    return [choices.index(worst)]
 
 
 def play(app: LearnerSession, scenario_id: str, *, best: bool = True) -> None:
