@@ -33,7 +33,7 @@ def _play_first_options(page: Page) -> int:
         expect(page.locator(".sq-feedback .sq-verdict")).to_be_visible(timeout=TIMEOUT)
         steps += 1
         next_step(page)
-        expect(page.locator(".sq-feedback")).to_have_count(0, timeout=TIMEOUT)
+        expect(page.locator(".sq-feedback .sq-verdict")).to_have_count(0, timeout=TIMEOUT)
     return steps
 
 
