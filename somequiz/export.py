@@ -43,6 +43,7 @@ THEME_LABELS = {
     "law-and-sanctions": "Laki ja seuraamukset",
     "conduct": "Käytös",
 }
+IDENTITY_LABELS = {"sso": "kirjautunut (SSO)", "self_reported": "ilmoitettu itse"}
 SHEETS = {
     "completions": "Suoritukset",
     "overdue": "Myöhässä",
@@ -182,6 +183,7 @@ class Tables:
                 "Hyväksytty": status["passed"].map(_yes_no),
                 "Kurssiversio": status["course_version"].astype("Int64"),
                 "Todistuskoodi": status["certificate_code"],
+                "Henkilöllisyys": status["identity"].map(IDENTITY_LABELS),
             }
         ).reset_index(drop=True)
 

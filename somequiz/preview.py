@@ -6,7 +6,8 @@ import textwrap
 
 from somequiz import graph
 from somequiz.content import Content
-from somequiz.scenario import Scenario
+from somequiz.course import order
+from somequiz.scenario import Choice, Scenario, Step
 from somequiz.text import Lang, Translations
 
 SEVERITY_FI = {
@@ -25,9 +26,38 @@ def _wrap(text: Translations | None, lang: Lang, indent: str) -> list[str]:
     )
 
 
-def preview(content: Content, scenario: Scenario, lang: Lang = "fi") -> str:
-    """Every step, choice, severity, point value, feedback and cited rule of ``scenario``."""
+FILE_ORDER = (
+    "Vaihtoehdot ovat tiedoston järjestyksessä. Oppija näkee ne sekoitettuina "
+    "(kiinnitetyt pysyvät paikallaan)."
+)
+
+
+def _choices(step: Step, scenario: Scenario, seen_by: tuple[str, int] | None) -> list[Choice]:
+    """The step's choices in file order, or as the learner of attempt ``seen_by`` saw them."""
+    if seen_by is None:
+        return list(step.choices)
+    attempt_id, scenario_try = seen_by
+    return order.shuffled(step, order.seed(attempt_id, scenario.id, scenario_try, step.id))
+
+
+def preview(
+    content: Content,
+    scenario: Scenario,
+    lang: Lang = "fi",
+    seen_by: tuple[str, int] | None = None,
+) -> str:
+    """Every step, choice, severity, point value, feedback and cited rule of ``scenario``.
+
+    ``seen_by`` (attempt id, scenario try) lists the choices in that learner's order.
+    """
     out = [scenario.title.get(lang), "=" * len(scenario.title.get(lang))]
+    if seen_by is None:
+        out.append(FILE_ORDER)
+    else:
+        out.append(
+            f"Vaihtoehdot siinä järjestyksessä, jossa oppija ne näki "
+            f"(suoritus {seen_by[0]}, yritys {seen_by[1]})."
+        )
     out += _wrap(scenario.summary, lang, "")
     out += ["", f"Kanava: {scenario.situation.channel}"]
     out += _wrap(scenario.situation.sender, lang, "Lähettäjä: ")
@@ -37,9 +67,9 @@ def preview(content: Content, scenario: Scenario, lang: Lang = "fi") -> str:
         out += ["", f"[{number}] {step.id} ({kind}, enintään {graph.step_max_points(step)} p.)"]
         out += _wrap(step.narrative, lang, "  ")
         out += _wrap(step.prompt, lang, "  ? ")
-        for choice in step.choices:
+        for choice in _choices(step, scenario, seen_by):
             target = scenario.next_after(step, choice if step.kind == "single" else None)
-            severity = SEVERITY_FI[choice.severity]
+            severity = SEVERITY_FI[choice.severity] + (", kiinnitetty" if choice.pinned else "")
             out += _wrap(choice.text, lang, f"  - {choice.id}: ")
             out.append(f"      {severity}, {choice.points} p. → {target}")
             out += _wrap(choice.feedback, lang, "      Palaute: ")

@@ -52,6 +52,7 @@ STATUS_COLUMNS = (
     "course_version",
     "course_hash",
     "certificate_code",
+    "identity",
 )
 STATUS_LABELS = {
     "passed": "Suoritettu",
@@ -253,6 +254,13 @@ def _dates(days: pd.Series) -> list[date | None]:
     return plain
 
 
+def _identity(sso: object) -> str | None:
+    """How the learner was identified: by SSO, or by what they typed themselves."""
+    if sso is None or sso is pd.NA or (isinstance(sso, float) and np.isnan(sso)):
+        return None
+    return "sso" if bool(sso) else "self_reported"
+
+
 def status_frame(
     roster: pd.DataFrame, attempts: pd.DataFrame, rules: StatusRules, today: date
 ) -> pd.DataFrame:
@@ -349,6 +357,7 @@ def status_frame(
             "course_version": chosen["course_version"].astype("Int64"),
             "course_hash": chosen["course_hash"],
             "certificate_code": chosen["certificate_code"],
+            "identity": chosen["sso"].map(_identity),
         },
         columns=list(STATUS_COLUMNS),
     )

@@ -981,6 +981,8 @@ class Store:
                 LearnerRow.employee_number,
                 LearnerRow.name,
                 LearnerRow.unit,
+                # Signed in through SSO, or identity typed by the learner ("ilmoitettu itse").
+                LearnerRow.learner_key.startswith("sso:").label("sso"),
                 AttemptRow.course_version,
                 AttemptRow.course_hash,
                 AttemptRow.status,

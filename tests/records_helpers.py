@@ -30,9 +30,12 @@ def run_course(
     best: bool = True,
     at: datetime | None = None,
     chash: str | None = None,
+    external_id: str | None = None,
 ) -> tuple[Attempt, Completion]:
     """A learner takes the whole course (best or worst choices) and completes it."""
-    learner = store.learner(name=name, employee_number=employee_number, unit=unit)
+    learner = store.learner(
+        name=name, employee_number=employee_number, unit=unit, external_id=external_id
+    )
     attempt = store.start_attempt(
         learner.id,
         content.course.id,

@@ -19,6 +19,7 @@ from somequiz.export import (
     SHEETS,
     SMALL_GROUP_NOTE,
     Filters,
+    Tables,
     build,
     neutralise,
     write_csv,
@@ -225,3 +226,13 @@ def _check_items(store: Store, content: Content, unit: str | None) -> None:
             assert row["Valinnan osuus %"] == round(100 * wrong[top] / answers, 1)
         else:
             assert pd.isna(row["Yleisin ei-paras valinta"])
+
+
+def test_completions_say_when_the_identity_was_typed_by_the_learner(
+    store: Store, content: Content
+) -> None:
+    run_course(store, content, name="Itse Ilmoittanut", employee_number="I1")
+    run_course(store, content, name="Kirjautunut Käyttäjä", external_id="kirjautunut.k")
+    rows = Tables(store, content, Filters(), TODAY).completions().set_index("Nimi")
+    assert rows.loc["Itse Ilmoittanut", "Henkilöllisyys"] == "ilmoitettu itse"
+    assert rows.loc["Kirjautunut Käyttäjä", "Henkilöllisyys"] == "kirjautunut (SSO)"

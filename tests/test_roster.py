@@ -157,6 +157,7 @@ def _attempt(
         "employee_number": number,
         "name": f"Oppija {learner_id}",
         "unit": "Kotihoito",
+        "sso": False,
         "course_version": 1,
         "course_hash": chash,
         "status": "completed" if completed else "in_progress",

@@ -55,14 +55,21 @@ def coverage(fail_under: float | None) -> None:
 @click.command()
 @click.argument("scenario_id")
 @click.option("--lang", type=click.Choice(LANGS), default="fi", show_default=True)
-def preview(scenario_id: str, lang: Lang) -> None:
+@click.option(
+    "--attempt",
+    default=None,
+    help="Näytä vaihtoehdot siinä järjestyksessä, jossa tämän suorituksen oppija ne näki.",
+)
+@click.option("--try", "scenario_try", type=click.IntRange(1), default=1, show_default=True)
+def preview(scenario_id: str, lang: Lang, attempt: str | None, scenario_try: int) -> None:
     """Tulosta skenaarion kaikki haarat, valinnat ja palautteet luettavaksi."""
     content = _content()
     scenario = content.scenarios.get(scenario_id)
     if scenario is None:
         known = ", ".join(sorted(content.scenarios))
         raise ContentError(f"Skenaariota '{scenario_id}' ei ole. Valitse jokin näistä: {known}")
-    click.echo(render_preview(content, scenario, lang))
+    seen_by = (attempt, scenario_try) if attempt else None
+    click.echo(render_preview(content, scenario, lang, seen_by))
 
 
 @click.command()

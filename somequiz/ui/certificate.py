@@ -126,10 +126,12 @@ def certificate_pdf(
     employee_number: str = "",
     unit: str = "",
     verify: str | None = None,
+    self_reported: bool = False,
 ) -> bytes:
     """The certificate of one completion as PDF bytes (one A4 page).
 
-    ``verify`` replaces the standard "how to verify" sentence (``certificate_verify``).
+    ``verify`` replaces the standard "how to verify" sentence (``certificate_verify``);
+    ``self_reported`` says the name and number were typed by the learner, not from SSO.
     """
     from somequiz.ui.messages import Messages
 
@@ -141,6 +143,8 @@ def certificate_pdf(
         rows.append((t("field_employee"), _clip(employee_number, _MAX_EMPLOYEE), False))
     if unit.strip():
         rows.append((t("field_unit"), _clip(unit, _MAX_FIELD), False))
+    if self_reported:
+        rows.append((t("identity"), t("identity_self_reported"), False))
     score = t("result_score", points=points, max=max_points, percent=percent)
     rows.append((t("result_heading"), score, False))
     rows.append((t("certificate_code"), _clip(code, _MAX_CODE), True))

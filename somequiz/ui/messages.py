@@ -9,6 +9,8 @@ from __future__ import annotations
 from somequiz.lang import DEFAULT_LANG, Lang
 
 FI: dict[str, str] = {
+    "identity": "Henkilöllisyys",
+    "identity_self_reported": "ilmoitettu itse (ei tunnistettu kirjautumisella)",
     "status_failed_final": "Ei hyväksytty – yritykset käytetty",
     "err_identity": "Tällä henkilönumerolla on kurssilla eri nimi.",
     "err_identity_summary": "Henkilönumero ja nimi eivät vastaa tallennettuja tietoja. "
@@ -169,6 +171,8 @@ FI: dict[str, str] = {
 }
 
 SV: dict[str, str] = {
+    "identity": "Identitet",
+    "identity_self_reported": "uppgiven av deltagaren (inte verifierad vid inloggning)",
     "status_failed_final": "Inte godkänd – försöken använda",
     "err_identity": "Detta personalnummer har ett annat namn i kursen.",
     "err_identity_summary": "Personalnumret och namnet stämmer inte med de sparade "
@@ -321,6 +325,8 @@ SV: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "identity": "Identity",
+    "identity_self_reported": "self-reported (not verified by sign-in)",
     "status_failed_final": "Not passed – tries used",
     "err_identity": "This employee number has a different name in the course.",
     "err_identity_summary": "The employee number and name do not match the stored details. "

@@ -610,6 +610,7 @@ class LearnerSession:
                 lang=self.lang,
                 employee_number=learner.employee_number or "",
                 unit=learner.unit or "",
+                self_reported=self.sso is None,
             )
             encoded = base64.b64encode(document).decode("ascii")
             self._pdf = (key, f"data:application/pdf;base64,{encoded}")
@@ -625,6 +626,7 @@ class LearnerSession:
             name=learner.name,
             employee_number=learner.employee_number or "",
             unit=learner.unit or "",
+            self_reported=self.sso is None,
             date=completion.completed_at.strftime("%d.%m.%Y"),
             points=completion.points,
             max_points=completion.max_points,

@@ -466,3 +466,15 @@ def test_choice_order_is_shuffled_per_attempt_and_stable_within_it(make_app: App
         orders.add(first)
         attempts.add(app.course.attempt.id)
     assert len(attempts) == 8 and len(orders) == 2
+
+
+def test_a_typed_identity_is_marked_on_the_certificate(make_app: App) -> None:
+    app = make_app()
+    sign_in(app)
+    play(app, "ryhma-vaite")
+    play(app, "asiakas-viesti")
+    app.dispatch({"action": "result"})
+    found = re.search(r'href="data:text/html;charset=utf-8;base64,([^"]+)"', app.header.html)
+    assert found is not None
+    certificate = base64.b64decode(found.group(1)).decode("utf-8")
+    assert "ilmoitettu itse" in certificate
