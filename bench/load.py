@@ -360,6 +360,10 @@ class SimulatedLearner:
                     self.result.completed = True
                     return
                 retry = [b for b in found if b.action == "retry"]
+                if not retry and "sq-spent" in widgets.html:
+                    # Tries used up: the course ended failed; its completion is recorded.
+                    self.result.completed = True
+                    return
                 if not retry:
                     raise LearnerError("result without a completion or a retry")
                 self._open("retry", retry[0].arg)

@@ -185,7 +185,7 @@ class Course(Strict):
     pass_percent: int = Field(default=80, ge=0, le=100, description="Läpäisyraja prosentteina.")
     must_pass_themes: list[Theme] = Field(
         default=["confidentiality", "customer-data"],
-        description="Teemat, joissa harmful-valinta hylkää kurssin.",
+        description="Teemat, joiden jokainen skenaario on läpäistävä.",
     )
     deadline_days: int = Field(default=30, ge=1, description="Suoritusaika aloituspäivästä.")
     recertify_months: int = Field(default=12, ge=1, description="Uusintaväli kuukausina.")
@@ -193,7 +193,12 @@ class Course(Strict):
         default=True,
         description="Erääntyykö suoritus, kun sisältö muuttuu olennaisesti (pisteet, luokitus…).",
     )
-    max_attempts: int = Field(default=3, ge=1, le=10, description="Yrityksiä skenaariota kohden.")
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Yrityksiä skenaariota kohden (oppijaa ja kurssiversiota kohden).",
+    )
     require_employee_number: bool = True
     units: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = Field(
         default=[], description="Yksiköt, joista oppija valitsee omansa."

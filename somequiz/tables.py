@@ -153,3 +153,16 @@ class ContentVersionRow(Base):
     course_version: Mapped[int]
     snapshot: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class BrowserSessionRow(Base):
+    """Which learner a browser signed in as, so a reload does not ask again.
+
+    The key is a hash of the browser's signed, HttpOnly cookie, never the cookie itself.
+    """
+
+    __tablename__ = "browser_sessions"
+
+    browser_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime]

@@ -21,7 +21,7 @@ def test_from_empty_database_to_newest(db_url: str) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)  # a second run changes nothing
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     names = set(inspect(engine).get_table_names())
     assert {
         "learners",
@@ -67,7 +67,7 @@ def test_from_previous_revision_keeps_data(db_url: str) -> None:
     engine.dispose()
     store = Store(db_url)  # migrates on start
     try:
-        assert current_revision(store.engine) == "0004"
+        assert current_revision(store.engine) == "0005"
         found = store.find_learner("E1")
         assert found is not None and found.name == "Ennen Päivitystä"
         assert store.roster_frame().empty

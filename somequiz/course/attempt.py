@@ -1,7 +1,8 @@
 """One learner's course: sign in, resume, open, answer, retry, finish and flag. No HTML.
 
 The rules live here and in the engine, not in the UI:
-- identity: the records decide who a sign-in is (``Store.learner``'s identity rule);
+- identity: the records decide who a sign-in is (``Store.learner``'s identity rule); a
+  browser that signed in is remembered (``BrowserSessions``) until the learner says "not me";
 - tries: a returning learner resumes their open attempt; one whose tries are spent in this
   course version cannot start over (HR can see it); one who passed sees their result and
   may deliberately take the course again;
@@ -21,6 +22,7 @@ from somequiz.content import Content
 from somequiz.course import order
 from somequiz.errors import AnswerError
 from somequiz.hashing import course_hash, scenario_hash
+from somequiz.records.sessions import BrowserSessions
 from somequiz.scenario import Choice, Step
 from somequiz.scoring import Answer, CourseResult, CourseRun, Feedback, ScenarioRun
 from somequiz.store import Attempt, Completion, Learner, Store
@@ -49,10 +51,17 @@ class Shown:
 class LearnerCourse:
     """The course as one learner takes it (``only``: a single scenario, for direct links)."""
 
-    def __init__(self, content: Content, store: Store, only: str | None = None) -> None:
+    def __init__(
+        self,
+        content: Content,
+        store: Store,
+        only: str | None = None,
+        browser: str | None = None,
+    ) -> None:
         self.content = content
         self.store = store
         self.only = only
+        self.browser = browser
         self.learner: Learner | None = None
         self.attempt: Attempt | None = None
         self.run: CourseRun | None = None
@@ -71,15 +80,34 @@ class LearnerCourse:
         lang: str,
     ) -> Standing:
         """Identify the learner and find where they stand (IdentityError: not them)."""
-        course = self.content.course
-        self.learner = self.store.learner(
+        learner = self.store.learner(
             name=name, employee_number=employee_number, unit=unit, external_id=external_id
         )
-        attempt = self.store.open_attempt(self.learner.id, course.id)
+        if self.browser is not None and external_id is None:
+            BrowserSessions(self.store).remember(self.browser, learner.id)
+        return self._enter(learner, lang)
+
+    def resume_browser(self, lang: str) -> Standing | None:
+        """Sign in again as the learner this browser signed in as, if it did."""
+        if self.browser is None:
+            return None
+        learner = BrowserSessions(self.store).learner(self.browser)
+        return self._enter(learner, lang) if learner is not None else None
+
+    def sign_out(self) -> None:
+        """Forget the browser's learner ("not me"): the next page asks who you are."""
+        if self.browser is not None:
+            BrowserSessions(self.store).forget(self.browser)
+        self.learner = self.attempt = self.run = self.completion = self.previous = None
+
+    def _enter(self, learner: Learner, lang: str) -> Standing:
+        course = self.content.course
+        self.learner = learner
+        attempt = self.store.open_attempt(learner.id, course.id)
         if attempt is not None:
             self._take(attempt)
             return "resumed"
-        standing = self.store.standing(self.learner.id, course.id, course.version)
+        standing = self.store.standing(learner.id, course.id, course.version)
         if standing is None:
             self._begin(lang)
             return "new"

@@ -23,7 +23,7 @@ def _page(scenario_id: str | None) -> Any:
 
     from somequiz.ui.errors import setup_logging
     from somequiz.ui.first_paint import first_paint
-    from somequiz.ui.identity import sso_identity
+    from somequiz.ui.identity import page_browser, sso_identity
     from somequiz.ui.relay import Client, Relay, SocketClient
 
     setup_logging()
@@ -37,7 +37,7 @@ def _page(scenario_id: str | None) -> Any:
         from somequiz.ui.service import local_client
 
         client = local_client()
-    relay = Relay(client, scenario_id=scenario_id, sso=sso_identity())
+    relay = Relay(client, scenario_id=scenario_id, sso=sso_identity(), browser=page_browser())
     painted = first_paint(relay.first_page) if relay.first_page else None
     if painted is not None:
         display(painted)

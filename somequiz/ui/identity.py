@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 HEADER_ENV = "SOMEQUIZ_IDENTITY_HEADER"
+# The page's browser, as the learner server verified it from its signed cookie before it
+# started the kernel (somequiz.ui.browser); the browser cannot set a kernel's environment.
+BROWSER_ENV = "SOMEQUIZ_BROWSER"
 NAME_HEADER_ENV = "SOMEQUIZ_IDENTITY_NAME_HEADER"
 
 
@@ -44,3 +47,8 @@ def sso_identity(environ: Mapping[str, str] = os.environ) -> SsoIdentity | None:
     name_header = environ.get(NAME_HEADER_ENV, "")
     name = environ.get(_env_name(name_header), "").strip()[:200] if name_header else ""
     return SsoIdentity(external_id, " ".join(name.split()) or external_id)
+
+
+def page_browser(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The id of the browser this page's kernel was started for, when the server set one."""
+    return environ.get(BROWSER_ENV) or None

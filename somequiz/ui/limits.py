@@ -30,10 +30,13 @@ from tornado import web
 from traitlets import Int
 
 from somequiz.errors import ConfigError
+from somequiz.ui.identity import BROWSER_ENV
 from somequiz.ui.messages import Messages
 from somequiz.ui.render import render
 
 log = logging.getLogger("somequiz.ui.limits")
+# Where somequiz.ui.browser leaves a page request's browser id (not imported: no store here).
+BROWSER_ATTRIBUTE = "somequiz_browser"
 
 FULL_RETRY_AFTER_S = 60
 _PRUNE_EVERY = 1000
@@ -70,6 +73,11 @@ class CappedKernelManager(AsyncMappingKernelManager):
 
     _starting = 0  # kernels being started (an instance attribute once counted)
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
+        # The browser each page kernel was started for (see somequiz.ui.browser).
+        self.browsers: dict[str, str] = {}
+
     def kernels_in_use(self) -> int:
         """Kernels alive plus kernels being started right now."""
         return len(self.list_kernel_ids()) + self._starting
@@ -87,12 +95,23 @@ class CappedKernelManager(AsyncMappingKernelManager):
             if handler is not None:
                 raise turn_away(handler, 503, "full", FULL_RETRY_AFTER_S)
             raise web.HTTPError(503, "Kernel cap reached")
+        handler = _page_request.get()
+        browser = getattr(handler, BROWSER_ATTRIBUTE, None) if handler is not None else None
+        if isinstance(browser, str) and isinstance(kwargs.get("env"), dict):
+            kwargs["env"] = {**kwargs["env"], BROWSER_ENV: browser}
         self._starting += 1
         try:
             kernel_id: str = await super().start_kernel(*args, **kwargs)
         finally:
             self._starting -= 1
+        if isinstance(browser, str):
+            self.browsers[kernel_id] = browser
         return kernel_id
+
+    def remove_kernel(self, kernel_id: str) -> Any:
+        """Forget the kernel and the browser it was bound to."""
+        self.browsers.pop(kernel_id, None)
+        return super().remove_kernel(kernel_id)
 
 
 class RateLimiter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from somequiz.lang import DEFAULT_LANG, Lang
 
 FI: dict[str, str] = {
+    "switch_user": "Et ole {name}? Vaihda käyttäjää",
     "identity": "Henkilöllisyys",
     "identity_self_reported": "ilmoitettu itse (ei tunnistettu kirjautumisella)",
     "status_failed_final": "Ei hyväksytty – yritykset käytetty",
@@ -171,6 +172,7 @@ FI: dict[str, str] = {
 }
 
 SV: dict[str, str] = {
+    "switch_user": "Är du inte {name}? Byt användare",
     "identity": "Identitet",
     "identity_self_reported": "uppgiven av deltagaren (inte verifierad vid inloggning)",
     "status_failed_final": "Inte godkänd – försöken använda",
@@ -325,6 +327,7 @@ SV: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "switch_user": "Not {name}? Switch user",
     "identity": "Identity",
     "identity_self_reported": "self-reported (not verified by sign-in)",
     "status_failed_final": "Not passed – tries used",

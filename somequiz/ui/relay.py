@@ -89,6 +89,7 @@ class Relay:
         *,
         scenario_id: str | None = None,
         sso: SsoIdentity | None = None,
+        browser: str | None = None,
     ) -> None:
         self.client = client
         self.session = ""
@@ -96,7 +97,7 @@ class Relay:
         self.parts: dict[str, Screen | ChoiceStep] = {}
         self.view = widgets.VBox(children=(self._part("header"),))
         self.view.add_class("sq-page")
-        self._guard(self._open, scenario_id, sso, opening=True)
+        self._guard(self._open, scenario_id, sso, browser, opening=True)
 
     def _part(self, name: str) -> Screen | ChoiceStep:
         """The widget of a part, made when first shown: the start screen needs only one."""
@@ -110,12 +111,13 @@ class Relay:
     def _on_msg(self, part: str, _widget: Any, content: Any, _buffers: Any) -> None:
         self._guard(self._event, part, content)
 
-    def _open(self, scenario_id: str | None, sso: SsoIdentity | None) -> None:
+    def _open(self, scenario_id: str | None, sso: SsoIdentity | None, browser: str | None) -> None:
         answer = self.client.call(
             "open",
             {
                 "scenario": scenario_id,
                 "sso": {"external_id": sso.external_id, "name": sso.name} if sso else None,
+                "browser": browser,
             },
         )
         self.session = str(answer["session"])

@@ -17,7 +17,7 @@ from traitlets.config import Config
 from somequiz.config import settings
 from somequiz.content import load_content
 from somequiz.store import Store
-from somequiz.ui import JUPYTER_DATA, TEMPLATE
+from somequiz.ui import JUPYTER_DATA, TEMPLATE, browser
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel import PageKernelSpecs
 from somequiz.ui.kernel_client import PageKernelClient
@@ -96,13 +96,15 @@ def share_compiled_templates(cache: BytecodeCache) -> None:
     notebook_renderer.VoilaExporter = CachingExporter
 
 
-def set_xsrf_cookie(handler: Any, notebook: Any, cwd: str) -> None:
-    """Voilà pre-launch hook: make sure the page's first response sets the ``_xsrf`` cookie.
+def set_page_cookies(handler: Any, notebook: Any, cwd: str) -> None:
+    """Voilà pre-launch hook: the browser's id cookie, and the ``_xsrf`` cookie.
 
-    Without it, the page's shutdown beacon on close is refused with 403 "_xsrf argument
-    missing" when the render URL is the first page visited (voila#1458), and the kernel
-    lives on until culled. Reading ``xsrf_token`` makes tornado set the cookie.
+    The browser id binds the page's kernel to this browser (:mod:`somequiz.ui.browser`).
+    Without the ``_xsrf`` cookie, the page's shutdown beacon on close is refused with 403
+    "_xsrf argument missing" when the render URL is the first page visited (voila#1458),
+    and the kernel lives on until culled. Reading ``xsrf_token`` makes tornado set it.
     """
+    browser.identify(handler)
     _ = handler.xsrf_token
 
 
@@ -131,11 +133,11 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.template = TEMPLATE
     # Voilà compiles its page templates again for every page: keep them compiled.
     share_compiled_templates(CompiledTemplates())
-    # Before each page's kernel starts: per-address rate limit, kernel cap, _xsrf cookie.
+    # Before each page's kernel starts: per-address rate limit, kernel cap, page cookies.
     voila.prelaunch_hook = PageLoadGuard(
         options.page_loads_per_minute,
         options.trusted_proxies.split(","),
-        then=set_xsrf_cookie,
+        then=set_page_cookies,
     )
     voila.multi_kernel_manager_class = CappedKernelManager
     # Pages run a lean kernel that starts faster (somequiz.ui.kernel), and are run as soon
@@ -160,6 +162,15 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     return config
 
 
+def bound_to_browser(spec: Any) -> Any:
+    """A handler spec whose kernel handler answers only its page's browser."""
+    pattern, handler, *rest = spec
+    if "/api/kernels/" not in pattern and "/voila/api/shutdown/" not in pattern:
+        return spec
+    bound = type(f"Bound{handler.__name__}", (browser.BoundToBrowser, handler), {})
+    return (pattern, bound, *rest)
+
+
 def _learner_voila() -> type[Any]:
     """Voilà that also runs the course service processes its kernels relay to."""
     from voila.app import Voila
@@ -169,7 +180,7 @@ def _learner_voila() -> type[Any]:
 
     class LearnerVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
-            handlers: list[Any] = super().init_handlers()
+            handlers: list[Any] = [bound_to_browser(spec) for spec in super().init_handlers()]
             # Voilà's connection folder is private to the server's user (0700).
             self.somequiz_services = ServiceProcesses(
                 Path(self.connection_dir), settings().service_processes

@@ -100,9 +100,10 @@ class LearnerService:
         self._lock = threading.Lock()
 
     def open(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Start a page: ``scenario`` (or null) and ``sso`` (or null) → its id and page."""
+        """Start a page: ``scenario``, ``sso`` and ``browser`` (each may be null) → id and page."""
         scenario = payload.get("scenario")
         sso = payload.get("sso")
+        browser = payload.get("browser")
         identity = None
         if isinstance(sso, dict) and isinstance(sso.get("external_id"), str):
             identity = SsoIdentity(sso["external_id"], str(sso.get("name", "")))
@@ -111,6 +112,7 @@ class LearnerService:
             self.store,
             scenario_id=scenario if isinstance(scenario, str) else None,
             sso=identity,
+            browser=browser if isinstance(browser, str) and browser else None,
         )
         session_id = uuid.uuid4().hex
         with self._lock:

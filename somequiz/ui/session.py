@@ -48,6 +48,7 @@ class LearnerSession:
         scenario_id: str | None = None,
         lang: Lang = "fi",
         sso: SsoIdentity | None = None,
+        browser: str | None = None,
     ) -> None:
         setup_logging()
         self.content = content
@@ -56,7 +57,7 @@ class LearnerSession:
         self.sso = sso
         self.lang: Lang = lang
         self.t = Messages(lang)
-        self.course = LearnerCourse(content, store, scenario_id)
+        self.course = LearnerCourse(content, store, scenario_id, browser)
         self.screen_name = "start"
         self.active: str | None = None
         self.ref: Shown | None = None
@@ -71,6 +72,9 @@ class LearnerSession:
         if scenario_id is not None and scenario_id not in content.course.scenarios:
             self.error = self.t("no_scenario")
         self.refresh()
+        if sso is None and not self.error:
+            # A reload or Back in a browser that signed in: no need to type it all again.
+            self._guard(self._resume_browser, None)
 
     # Entry points for messages from the page (also what the unit tests drive)
 
@@ -119,6 +123,8 @@ class LearnerSession:
             self._set_lang(cast(Lang, arg))
         elif action == "start" and course.learner is None:
             self._start(fields)
+        elif action == "switch" and course.learner is not None and self.sso is None:
+            self._switch_user()
         elif action == "again" and self.screen_name == "returned":
             course.start_again(self.lang)
             self._show_overview()
@@ -204,19 +210,37 @@ class LearnerSession:
             self.error = self.t("err_identity_summary")
             self.refresh()
             return
+        self._entered(standing)
+
+    def _resume_browser(self, _: Any) -> None:
+        standing = self.course.resume_browser(self.lang)
+        if standing is not None:
+            self._entered(standing)
+
+    def _entered(self, standing: str) -> None:
+        """The first screen after signing in (or being recognised again)."""
+        learner = self.course.learner
+        assert learner is not None
         if standing in {"passed_before", "tries_spent"}:
             self.screen_name = "returned"
             self.refresh()
             return
         run = self.course.course_run
-        self.notice = (
-            self.t("welcome_back", name=name) if standing == "resumed" and run.runs else ""
-        )
+        resumed = standing == "resumed" and run.runs
+        self.notice = self.t("welcome_back", name=learner.name) if resumed else ""
         if self.only is not None and self.course.allowed(self.only):
             self.course.open(self.only)
             self._show_scenario(self.only)
         else:
             self._show_overview()
+
+    def _switch_user(self) -> None:
+        """ "Not me": forget this browser's learner and show an empty start form."""
+        self.course.sign_out()
+        self.form_values = {"name": "", "employee_number": "", "unit": ""}
+        self.form_errors, self.notice = {}, ""
+        self.screen_name, self.active, self.ref = "start", None, None
+        self.refresh()
 
     # Navigation
 
@@ -334,6 +358,7 @@ class LearnerSession:
     def _common(self) -> dict[str, Any]:
         return {
             "learner_name": self.course.learner.name if self.course.learner else "",
+            "can_switch": self.course.learner is not None and self.sso is None,
             "error": self.error,
             "course_title": self.tx(self.content.course.title),
         }

@@ -68,6 +68,12 @@ def assert_accessible(page: Page, screen: str) -> None:
     assert not bad, f"{screen}: {bad}"
 
 
+def page_socket(page: Page, base_url: str) -> KernelSocket:
+    """A raw websocket to the page's kernel, sent with the page's own cookies (its browser)."""
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return KernelSocket(base_url, kernel_id(page), cookies=cookies)
+
+
 def kernel_id(page: Page) -> str:
     """The page's kernel id, from the page config Voilà writes into the HTML."""
     found = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content())

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
+import websocket
 from browser_helpers import (
     TIMEOUT,
     KernelSocket,
@@ -16,6 +18,7 @@ from browser_helpers import (
     next_step,
     open_course,
     open_scenario,
+    page_socket,
     sign_in,
 )
 from playwright.sync_api import Page, expect
@@ -121,7 +124,7 @@ def test_answer_key_absent_from_html_and_widget_state(
     sign_in(page, "Hyökkääjä", employee="H700")
     open_scenario(page, "Väite Facebook-ryhmässä")
     html = page.content()
-    socket = KernelSocket(server.url, kernel_id(page))
+    socket = page_socket(page, server.url)
     try:
         states = socket.widget_states()
     finally:
@@ -148,7 +151,7 @@ def test_forged_comm_messages_change_nothing(
     open_course(page, server.page_url())
     sign_in(page, "Hyökkääjä", employee="H800")
     open_scenario(page, "Väite Facebook-ryhmässä")
-    socket = KernelSocket(server.url, kernel_id(page))
+    socket = page_socket(page, server.url)
     try:
         step_id, step = _step_model(socket.widget_states())
         token = step["token"]
@@ -172,15 +175,15 @@ def test_forged_comm_messages_change_nothing(
         socket.drain()
         assert _answers(store, content, "H800") == []
         page.reload()
-        expect(page.locator("#sq-name")).to_be_visible(timeout=TIMEOUT)
+        # The browser signed in: the reload recognises it (no form to fill again).
+        expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
     finally:
         socket.close()
 
-    sign_in(page, "Hyökkääjä", employee="H800")
     open_scenario(page, "Väite Facebook-ryhmässä")
     expect(page.locator(".sq-step legend")).to_have_text("Mitä teet?")
     answer(page, "Kerron esimiehelleni.")
-    socket = KernelSocket(server.url, kernel_id(page))
+    socket = page_socket(page, server.url)
     try:
         step_id, step = _step_model(socket.widget_states())
         token = step["token"]
@@ -203,3 +206,29 @@ def test_forged_comm_messages_change_nothing(
         socket.close()
     assert _answers(store, content, "H800") == [("ensimmainen", ("kerro-esimiehelle",))]
     expect(page.locator(".sq-step input:checked")).to_have_count(0)
+
+
+def test_a_kernel_id_is_no_key_to_another_browsers_page(page: Page, server: Server) -> None:
+    """The page's kernel answers only the browser the page was loaded in: another client with
+    the kernel id (but not the page's signed browser cookie) gets 403 everywhere."""
+    open_course(page, server.page_url())
+    sign_in(page, "Sidottu Selain", employee="H900")
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+    kernel = kernel_id(page)
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        KernelSocket(server.url, kernel)
+    assert refused.value.status_code == 403
+    forged = {"somequiz_browser": "2|1:0|10:1700000000|16:somequiz_browser|44:" + "A" * 44 + "|x"}
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        KernelSocket(server.url, kernel, cookies=forged)
+    other = requests.Session()
+    other.get(f"{server.url}/voila/tree", timeout=10)  # an _xsrf cookie of its own
+    xsrf = other.cookies.get("_xsrf", "")
+    assert other.get(f"{server.url}/api/kernels/{kernel}", timeout=10).status_code == 403
+    gone = other.post(f"{server.url}/voila/api/shutdown/{kernel}", data={"_xsrf": xsrf}, timeout=10)
+    assert gone.status_code == 403
+    assert other.delete(f"{server.url}/api/kernels/{kernel}", timeout=10).status_code in {403}
+    # The page itself still works, and its own socket is accepted.
+    socket = page_socket(page, server.url)
+    socket.close()
+    expect(page.locator(".sq-scenarios")).to_be_visible()

@@ -10,14 +10,14 @@ from click.testing import CliRunner
 
 from somequiz.cli import main
 from somequiz.content import Content
-from somequiz.ui import TEMPLATE
+from somequiz.ui import TEMPLATE, browser
 from somequiz.ui.kernel import PageKernelSpecs
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.notebooks import expected_notebooks, sync_notebooks
 from somequiz.ui.server import (
     CompiledTemplates,
     learner_root,
-    set_xsrf_cookie,
+    set_page_cookies,
     share_compiled_templates,
     use_packaged_templates,
     voila_config,
@@ -66,7 +66,7 @@ def test_voila_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert voila.strip_sources is True and voila.show_tracebacks is False
     assert voila.allow_template_override == "NO" and voila.allow_theme_override == "NO"
     assert isinstance(voila.prelaunch_hook, PageLoadGuard)
-    assert voila.prelaunch_hook.then is set_xsrf_cookie
+    assert voila.prelaunch_hook.then is set_page_cookies
     assert voila.multi_kernel_manager_class is CappedKernelManager
     assert voila.kernel_spec_manager_class is PageKernelSpecs
     assert voila.file_allowlist == []
@@ -75,17 +75,42 @@ def test_voila_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert kernels.cull_connected is False
 
 
-def test_xsrf_hook_reads_the_token() -> None:
-    class Handler:
-        touched = False
+class PageRequest:
+    """Enough of a tornado handler for the page hook: cookies in, cookies out."""
 
-        @property
-        def xsrf_token(self) -> bytes:
-            Handler.touched = True
-            return b"x"
+    def __init__(self, cookies: dict[str, str] | None = None, protocol: str = "http") -> None:
+        self.cookies = dict(cookies or {})
+        self.set: dict[str, tuple[str, dict[str, object]]] = {}
+        self.request = type("Request", (), {"protocol": protocol})()
+        self.touched = False
 
-    set_xsrf_cookie(Handler(), None, ".")
-    assert Handler.touched
+    def get_cookie(self, name: str) -> str | None:
+        return self.cookies.get(name)
+
+    def set_cookie(self, name: str, value: str, **options: object) -> None:
+        self.set[name] = (value, options)
+
+    @property
+    def xsrf_token(self) -> bytes:
+        self.touched = True
+        return b"x"
+
+
+def test_page_hook_sets_a_signed_httponly_browser_cookie_and_the_xsrf_token() -> None:
+    first = PageRequest(protocol="https")
+    set_page_cookies(first, None, ".")
+    assert first.touched
+    value, options = first.set[browser.COOKIE]
+    assert options == {"httponly": True, "samesite": "Lax", "secure": True, "path": "/"}
+    same = browser.page_browser(first)
+    assert (same is not None and same not in value) or value.count("|") >= 3
+    again = PageRequest({browser.COOKIE: value})
+    set_page_cookies(again, None, ".")
+    assert again.set == {} and browser.page_browser(again) == same
+    forged = PageRequest({browser.COOKIE: value.replace(value[-4:], "0000")})
+    assert browser.read(forged) is None
+    set_page_cookies(forged, None, ".")
+    assert browser.page_browser(forged) not in {None, same}
 
 
 def test_page_templates_are_compiled_once_per_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -143,7 +143,7 @@ def test_kernel_websocket_refuses_code_execution(
     found = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.text)
     assert found, "no kernel id in the page"
     marker = tmp_path / "pwned"
-    socket = KernelSocket(capped.url, found.group(1))
+    socket = KernelSocket(capped.url, found.group(1), cookies=page.cookies.get_dict())
     try:
         info = socket.send("kernel_info_request", {})
         code = f"open({str(marker)!r}, 'w').write('x')"

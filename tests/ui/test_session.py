@@ -478,3 +478,23 @@ def test_a_typed_identity_is_marked_on_the_certificate(make_app: App) -> None:
     assert found is not None
     certificate = base64.b64decode(found.group(1)).decode("utf-8")
     assert "ilmoitettu itse" in certificate
+
+
+def test_a_reload_in_the_same_browser_needs_no_sign_in(make_app: App) -> None:
+    first = make_app(browser="selain-1")
+    sign_in(first)
+    first.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    answer(first, 0)
+    reloaded = make_app(browser="selain-1")
+    assert reloaded.screen_name == "overview" and reloaded.course.learner is not None
+    assert reloaded.course.learner.name == IDENTITY["name"]
+    assert "Et ole Testi Oppija? Vaihda käyttäjää" in reloaded.header.html
+    assert "Jatka" in reloaded.header.html  # the scenario begun in the first page
+    assert "Tervetuloa takaisin" in reloaded.header.html
+    elsewhere = make_app(browser="selain-2")
+    assert elsewhere.screen_name == "start" and elsewhere.course.learner is None
+    reloaded.dispatch({"action": "switch"})
+    assert reloaded.screen_name == "start" and reloaded.course.learner is None
+    assert 'value="Testi Oppija"' not in reloaded.header.html
+    again = make_app(browser="selain-1")
+    assert again.screen_name == "start"  # "not me" forgot the browser
