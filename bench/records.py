@@ -106,7 +106,7 @@ def fill(store: Store, content: Content, completions: int, answers: int, seed: i
     rng = random.Random(seed)
     runs = templates(content, 200, seed)
     chash = course_hash(content)
-    units = content.course.units or ["Yksikkö"]
+    units = content.course.unit_names or ["Yksikkö"]
     today = datetime.now(UTC).replace(microsecond=0)
     in_progress = completions // 20
     learners = completions + in_progress

@@ -129,7 +129,7 @@ def generate(
     """Make ``learners`` people with roster rows and course runs, reproducibly from ``seed``."""
     rng = random.Random(seed)
     day = today or now().date()
-    units = content.course.units or list(_DEFAULT_UNITS)
+    units = content.course.unit_names or list(_DEFAULT_UNITS)
     chash = course_hash(content)
     entries = []
     for n in range(learners):

@@ -200,10 +200,19 @@ class Course(Strict):
         description="Yrityksiä skenaariota kohden (oppijaa ja kurssiversiota kohden).",
     )
     require_employee_number: bool = True
-    units: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = Field(
-        default=[], description="Yksiköt, joista oppija valitsee omansa."
+    units: list[Text] = Field(
+        default=[],
+        description=(
+            "Yksiköt, joista oppija valitsee omansa (nimi suomeksi tallentuu; käännökset "
+            "näytetään oppijan kielellä)."
+        ),
     )
     languages: list[Lang] = Field(default=["fi"])
+
+    @property
+    def unit_names(self) -> list[str]:
+        """The units as records and HR know them (their Finnish names)."""
+        return [unit.fi for unit in self.units]
 
 
 class Rule(Strict):

@@ -119,7 +119,7 @@ class LearnerSession:
         fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
         self.error = ""
         course = self.course
-        if action == "lang" and course.learner is None and arg in LANGS:
+        if action == "lang" and course.learner is None and arg in self._languages():
             self._set_lang(cast(Lang, arg))
         elif action == "start" and course.learner is None:
             self._start(fields)
@@ -166,6 +166,10 @@ class LearnerSession:
 
     # Start and identity
 
+    def _languages(self) -> list[Lang]:
+        """The languages offered: Finnish and those the course is translated to."""
+        return [code for code in LANGS if code == "fi" or code in self.content.course.languages]
+
     def _set_lang(self, lang: Lang) -> None:
         self.lang, self.t = lang, Messages(lang)
         self.refresh()
@@ -186,7 +190,7 @@ class LearnerSession:
         needs_number = course.require_employee_number and self.sso is None
         if (employee or needs_number) and not _EMPLOYEE.match(employee):
             errors["employee_number"] = self.t("err_employee")
-        if course.units and unit not in course.units:
+        if course.units and unit not in course.unit_names:
             errors["unit"] = self.t("err_unit")
         self.form_errors = errors
         return name, employee, unit
@@ -385,13 +389,13 @@ class LearnerSession:
             self.t,
             **self._common(),
             description=self.tx(course.description),
-            languages=[(code, Messages(code)("lang_name")) for code in LANGS],
+            languages=[(code, Messages(code)("lang_name")) for code in self._languages()],
             scenario_count=len(scenarios),
             minutes=sum(s.estimated_minutes for s in scenarios),
             pass_percent=course.pass_percent,
             require_employee=course.require_employee_number,
             sso_name=self.sso.name if self.sso else "",
-            units=course.units,
+            units=[(u.fi, self.tx(u)) for u in course.units],
             values=self.form_values,
             errors=self.form_errors,
             start_label=self.t("start_button" if self.only is None else "start_scenario_button"),

@@ -73,12 +73,12 @@ def test_units_are_a_radio_group_that_keeps_the_choice(make_app: App, ui_content
     # Radios, not a <select>: every unit visible at once, and a select's first layout cost
     # ~25 ms of the page's time-to-interactive in Chromium (bench/README.md).
     app = make_app()
-    chosen = ui_content.course.units[1]
+    chosen = ui_content.course.unit_names[1]
     app.dispatch({"action": "start", "fields": {"name": "", "employee_number": "", "unit": chosen}})
     html = app.header.html
     assert "<select" not in html and "<legend>" in html.split('class="sq-field sq-radios"')[1]
     radios = re.findall(r'<input type="radio" name="unit" value="([^"]*)"[^>]*>', html)
-    assert radios == ui_content.course.units
+    assert radios == ui_content.course.unit_names
     checked = re.findall(r'<input type="radio" name="unit" value="([^"]*)" required checked', html)
     assert checked == [chosen]
     app.dispatch({"action": "start", "fields": {"name": "A", "employee_number": "", "unit": ""}})
@@ -353,7 +353,7 @@ def test_every_shipped_scenario_plays_through(
     content: Content, sqlite_store: Store, tmp_path: Path, best: bool
 ) -> None:
     app = LearnerSession(content, sqlite_store)
-    sign_in(app, unit=content.course.units[0] if content.course.units else "")
+    sign_in(app, unit=content.course.unit_names[0] if content.course.units else "")
     for sid in content.course.scenarios:
         play(app, sid, best=best)
         assert app.screen_name == "summary", sid
@@ -498,3 +498,16 @@ def test_a_reload_in_the_same_browser_needs_no_sign_in(make_app: App) -> None:
     assert 'value="Testi Oppija"' not in reloaded.header.html
     again = make_app(browser="selain-1")
     assert again.screen_name == "start"  # "not me" forgot the browser
+
+
+def test_only_languages_the_course_has_are_offered_and_units_are_translated(
+    make_app: App, content: Content
+) -> None:
+    app = make_app(content)
+    assert 'data-arg="en"' in app.header.html and 'data-arg="sv"' not in app.header.html
+    app.dispatch({"action": "lang", "arg": "sv"})  # not offered: ignored
+    assert app.lang == "fi"
+    app.dispatch({"action": "lang", "arg": "en"})
+    assert app.lang == "en"
+    assert "Early childhood education</label>" in app.header.html
+    assert 'value="Varhaiskasvatus"' in app.header.html  # stored by its Finnish name
