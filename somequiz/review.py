@@ -17,7 +17,7 @@ from somequiz.chromium import CHROMIUM, FLAGS
 from somequiz.content import Content
 from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash, model_hash
-from somequiz.preview import SEVERITY_FI
+from somequiz.preview import FILE_ORDER, SEVERITY_FI
 from somequiz.text import Lang
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "trainer" / "review-sheet.ipynb"
@@ -58,6 +58,7 @@ def review_html(content: Content, lang: Lang = "fi") -> str:
         scenarios=scenarios,
         rules=rules,
         severity=SEVERITY_FI,
+        file_order=FILE_ORDER,
         lang=lang,
     )
 

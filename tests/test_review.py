@@ -63,3 +63,7 @@ def test_pdf_contains_every_scenario(content: Content, tmp_path: Path) -> None:
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\.html tai \.pdf"):
         write_review_sheet(tmp_path / "moniste.docx")
+
+
+def test_review_sheet_says_choices_are_in_file_order(content: Content) -> None:
+    assert "Vaihtoehdot ovat tiedoston järjestyksessä" in review_html(content)
