@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
+from records_helpers import run_course
 from sqlalchemy import update
 
 from somequiz.cli import main
 from somequiz.config import settings
+from somequiz.content import Content
 from somequiz.store import Store
 from somequiz.tables import CompletionRow
 
@@ -95,3 +98,22 @@ def test_unreachable_database_is_a_message(monkeypatch: pytest.MonkeyPatch) -> N
     settings.cache_clear()
     result = run(CliRunner(), "verify", ok=False)
     assert "Tietokantaan ei saada yhteyttä" in result.output
+
+
+def test_verify_says_when_a_certificate_was_superseded(
+    cli: CliRunner, db_url: str, content: Content
+) -> None:
+    store = Store(db_url)
+    try:
+        first_day = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        _, first = run_course(store, content, employee_number="S1", at=first_day)
+        _, second = run_course(store, content, employee_number="S1", at=first_day.replace(day=20))
+        _, failed = run_course(store, content, employee_number="S2", best=False)
+    finally:
+        store.close()
+    assert first.certificate_code and second.certificate_code
+    assert failed.certificate_code is None  # a failed course has no certificate
+    old = run(cli, "verify", "--certificate", first.certificate_code).output
+    assert "on aito" in old and "Todistus on korvattu" in old and "20.3.2026" in old
+    current = run(cli, "verify", "--certificate", second.certificate_code).output
+    assert "on aito" in current and "korvattu" not in current
