@@ -68,9 +68,11 @@ if TYPE_CHECKING:
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 _PG_MIGRATION_LOCK = 782_301
+MAX_FLAG = 2000  # characters kept of one note
+FLAGS_SHOWN = 500  # notes a staff table shows at most (the newest)
 # The newest migration (tests check that it is Alembic's head): a database already there is
 # opened without importing Alembic, which costs a kernel or a command ~0.7 s.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 
 def now() -> datetime:
@@ -762,17 +764,30 @@ class Store:
         return _completion(row) if row else None
 
     def flag(self, attempt_id: str, scenario_id: str, step_id: str, comment: str) -> None:
-        """Store a learner's note that a step was unclear."""
-        with self.session() as s:
-            s.add(
-                FlagRow(
-                    attempt_id=attempt_id,
-                    scenario_id=scenario_id,
-                    step_id=step_id,
-                    comment=comment[:2000],
-                    created_at=now(),
-                )
-            )
+        """Store a learner's note that a step was unclear; a second note replaces the first."""
+        where = (
+            FlagRow.attempt_id == attempt_id,
+            FlagRow.scenario_id == scenario_id,
+            FlagRow.step_id == step_id,
+        )
+        values = {"comment": comment[:MAX_FLAG], "created_at": now()}
+        for _ in range(2):
+            try:
+                with self.transaction() as connection:
+                    if connection.execute(update(FlagRow).where(*where).values(values)).rowcount:
+                        return
+                    connection.execute(
+                        insert(FlagRow).values(
+                            attempt_id=attempt_id,
+                            scenario_id=scenario_id,
+                            step_id=step_id,
+                            **values,
+                        )
+                    )
+                    return
+            except IntegrityError:
+                continue  # the same note was stored a moment ago by another tab: update it
+        raise StoreError("Huomautuksen tallennus ei onnistunut. Yritä uudelleen.")
 
     # Roster
 
@@ -1162,8 +1177,8 @@ class Store:
             ).all()
             return {str(h): str(text) for h, text in rows}
 
-    def flags_frame(self) -> pd.DataFrame:
-        """Learners' notes on unclear steps, with the unit."""
+    def flags_frame(self, limit: int = FLAGS_SHOWN) -> pd.DataFrame:
+        """The newest ``limit`` learners' notes on unclear steps (oldest first), with the unit."""
         stmt = (
             select(
                 FlagRow.scenario_id,
@@ -1174,9 +1189,10 @@ class Store:
             )
             .join(AttemptRow, AttemptRow.id == FlagRow.attempt_id)
             .join(LearnerRow, LearnerRow.id == AttemptRow.learner_id)
-            .order_by(FlagRow.created_at)
+            .order_by(FlagRow.created_at.desc(), FlagRow.id.desc())
+            .limit(limit)
         )
-        return self._frame(stmt, ("created_at",))
+        return self._frame(stmt, ("created_at",)).iloc[::-1].reset_index(drop=True)
 
     def _frame(self, stmt: Executable, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
         import pandas as pd

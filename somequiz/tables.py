@@ -99,9 +99,12 @@ class CompletionRow(Base):
 
 
 class FlagRow(Base):
-    """A learner's note that a step was unclear."""
+    """A learner's note that a step was unclear: one per step and scenario try, editable."""
 
     __tablename__ = "flags"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "scenario_id", "step_id", name="uq_flag_step"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[str] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))

@@ -37,7 +37,7 @@ def run(runner: CliRunner, *args: str, ok: bool = True) -> Result:
 
 
 def test_demo_data_verify_and_exports(cli: CliRunner, db_url: str, tmp_path: Path) -> None:
-    assert "versio 0005" in run(cli, "db", "upgrade").output
+    assert "versio 0006" in run(cli, "db", "upgrade").output
     assert "Luotu 8 oppijaa" in run(cli, "demo-data", "--learners", "8", "--seed", "7").output
     assert "ovat muuttumattomia" in run(cli, "verify").output
     run(cli, "export", "--format", "xlsx", "-o", str(tmp_path / "a.xlsx"))

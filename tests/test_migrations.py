@@ -21,7 +21,7 @@ def test_from_empty_database_to_newest(db_url: str) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)  # a second run changes nothing
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     names = set(inspect(engine).get_table_names())
     assert {
         "learners",
@@ -67,7 +67,7 @@ def test_from_previous_revision_keeps_data(db_url: str) -> None:
     engine.dispose()
     store = Store(db_url)  # migrates on start
     try:
-        assert current_revision(store.engine) == "0005"
+        assert current_revision(store.engine) == "0006"
         found = store.find_learner("E1")
         assert found is not None and found.name == "Ennen Päivitystä"
         assert store.roster_frame().empty
@@ -104,4 +104,49 @@ def test_schema_revision_is_the_newest_migration(db_url: str) -> None:
     assert not up_to_date(engine)
     Store(db_url).close()
     assert up_to_date(engine) and current_revision(engine) == SCHEMA_REVISION
+    engine.dispose()
+
+
+def test_duplicate_notes_shrink_to_the_latest_per_step(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0005")
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = {
+        "learners": [
+            {"id": 1, "learner_key": "emp:F1", "name": "Huomauttaja", "created_at": moment}
+        ],
+        "attempts": [
+            {
+                "id": "a1",
+                "learner_id": 1,
+                "course_id": "c",
+                "course_version": 1,
+                "course_hash": "h",
+                "lang": "fi",
+                "status": "in_progress",
+                "started_at": moment,
+            }
+        ],
+        "flags": [
+            {
+                "id": n,
+                "attempt_id": "a1",
+                "scenario_id": "s",
+                "step_id": step,
+                "comment": f"n{n}",
+                "created_at": moment,
+            }
+            for n, step in [(1, "x"), (2, "x"), (3, "y"), (4, "x")]
+        ],
+    }
+    with engine.begin() as connection:
+        for name, values in rows.items():
+            columns = [column(key) for key in values[0]]
+            connection.execute(insert(table(name, *columns)), values)
+    upgrade(engine)
+    with engine.begin() as connection:
+        kept = connection.execute(
+            table("flags", column("id"), column("comment")).select().order_by(column("id"))
+        ).all()
+    assert [tuple(r) for r in kept] == [(3, "n3"), (4, "n4")]
     engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from somequiz.lang import DEFAULT_LANG, Lang
 
 FI: dict[str, str] = {
+    "flag_wait": "Odota hetki ennen seuraavaa palautetta.",
     "switch_user": "Et ole {name}? Vaihda käyttäjää",
     "identity": "Henkilöllisyys",
     "identity_self_reported": "ilmoitettu itse (ei tunnistettu kirjautumisella)",
@@ -172,6 +173,7 @@ FI: dict[str, str] = {
 }
 
 SV: dict[str, str] = {
+    "flag_wait": "Vänta en stund innan nästa respons.",
     "switch_user": "Är du inte {name}? Byt användare",
     "identity": "Identitet",
     "identity_self_reported": "uppgiven av deltagaren (inte verifierad vid inloggning)",
@@ -327,6 +329,7 @@ SV: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "flag_wait": "Please wait a moment before sending more feedback.",
     "switch_user": "Not {name}? Switch user",
     "identity": "Identity",
     "identity_self_reported": "self-reported (not verified by sign-in)",

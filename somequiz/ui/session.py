@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from somequiz.ui.state import PageState, Part
 
 _EMPLOYEE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 _MAX_NAME = 200
+FLAG_INTERVAL_S = 2.0
 
 
 def _text(value: Any) -> str:
@@ -66,6 +68,7 @@ class LearnerSession:
         self.form_values: dict[str, str] = {"name": "", "employee_number": "", "unit": ""}
         self.form_errors: dict[str, str] = {}
         self.flag_state: tuple[bool, str] = (False, "")
+        self._flagged_at = -FLAG_INTERVAL_S
         self._pdf: tuple[tuple[str, str], str] | None = None
         self.page = PageState()
         self.header, self.step, self.footer = self.page.header, self.page.step, self.page.footer
@@ -292,7 +295,11 @@ class LearnerSession:
             return
         if not comment:
             self.flag_state = (False, self.t("flag_empty"))
+        elif time.monotonic() - self._flagged_at < FLAG_INTERVAL_S:
+            # Each note is a database write: a page may not send them in a flood.
+            self.flag_state = (False, self.t("flag_wait"))
         else:
+            self._flagged_at = time.monotonic()
             self.course.flag(ref, comment)
             self.flag_state = (True, "")
         self.footer.html = render(

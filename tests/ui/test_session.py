@@ -511,3 +511,28 @@ def test_only_languages_the_course_has_are_offered_and_units_are_translated(
     assert app.lang == "en"
     assert "Early childhood education</label>" in app.header.html
     assert 'value="Varhaiskasvatus"' in app.header.html  # stored by its Finnish name
+
+
+def test_one_note_per_step_and_no_flood(make_app: App, sqlite_store: Store) -> None:
+    app = make_app()
+    sign_in(app)
+    app.dispatch({"action": "open", "arg": "ryhma-vaite"})
+    app.dispatch({"action": "flag", "fields": {"comment": "Ensimmäinen"}})
+    for n in range(50):
+        app.dispatch({"action": "flag", "fields": {"comment": f"Tulva {n}"}})
+    assert "Odota hetki" in app.footer.html
+    app._flagged_at -= 10  # time passes
+    app.dispatch({"action": "flag", "fields": {"comment": "Korjattu huomautus"}})
+    assert "Kiitos" in app.footer.html
+    flags = sqlite_store.flags_frame()
+    assert list(flags["comment"]) == ["Korjattu huomautus"]  # edited, not added
+
+
+def test_staff_see_at_most_the_newest_notes(sqlite_store: Store, make_app: App) -> None:
+    app = make_app()
+    sign_in(app)
+    assert app.course.attempt is not None
+    for n in range(12):
+        sqlite_store.flag(app.course.attempt.id, "ryhma-vaite", f"askel-{n}", f"huomautus {n}")
+    shown = sqlite_store.flags_frame(limit=5)
+    assert list(shown["comment"]) == [f"huomautus {n}" for n in range(7, 12)]
