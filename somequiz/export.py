@@ -30,6 +30,9 @@ from somequiz.versions import equivalent_versions
 
 MIN_GROUP = 5  # answer-level figures only for groups at least this big (GDPR)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spaces, line breaks and invisible characters before a formula sign hide it from a check of
+# the first character only; spreadsheets may drop them on import.
+_BLANKS = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff"
 THEME_LABELS = {
     "media": "Media",
     "false-claims": "Virheelliset väitteet",
@@ -62,11 +65,16 @@ class Filters:
     unit: str | None = None
 
 
+def _formula(value: object) -> bool:
+    """Whether a spreadsheet could read the text as a formula (after blanks it may trim)."""
+    if not isinstance(value, str):
+        return False
+    return value.startswith(FORMULA_STARTS) or value.lstrip(_BLANKS).startswith(FORMULA_STARTS)
+
+
 def neutralise(value: Any) -> Any:
     """A text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return "'" + value if _formula(value) else value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -77,11 +85,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if values.dtype != object and not pd.api.types.is_string_dtype(values):
             continue
         # Each distinct text checked once (units and states repeat), then replaced by lookup.
-        risky = {
-            v: neutralise(v)
-            for v in pd.unique(values.dropna())
-            if isinstance(v, str) and v.startswith(FORMULA_STARTS)
-        }
+        risky = {v: neutralise(v) for v in pd.unique(values.dropna()) if _formula(v)}
         if risky:
             out[column] = values.replace(risky)
     return out

@@ -15,6 +15,7 @@ import pandas as pd
 from somequiz.errors import RosterError
 from somequiz.scenario import Course
 from somequiz.store import RosterEntry
+from somequiz.text import plain_name
 
 # Header spellings accepted for each field (compared case-insensitively, spaces trimmed).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -153,7 +154,8 @@ def read_roster(path: Path) -> list[RosterEntry]:
         def bad(field: str, what: str, line: int = line) -> None:
             problems.append(f"rivi {line}, sarake {LABELS[field]}: {what}")
 
-        number, name, unit = texts["employee_number"], texts["name"], texts["unit"]
+        number, unit = texts["employee_number"], texts["unit"]
+        name = plain_name(texts["name"])
         if not number:
             bad("employee_number", "puuttuu. Lisää työntekijän henkilönumero.")
         elif not _EMPLOYEE_NUMBER.match(number):

@@ -250,7 +250,7 @@ def load_secret(results: Path) -> bytes:
     # Written to a private temporary file and linked into place, so a process starting at the
     # same moment never reads a half-written key: it finds either no file or the whole key.
     try:
-        results.mkdir(parents=True, exist_ok=True)
+        private_folder(results)
         fd, temporary = tempfile.mkstemp(dir=results, prefix=".secret-")
         with os.fdopen(fd, "wb") as handle:  # mkstemp creates the file 0600
             handle.write(secrets.token_hex(32).encode("ascii"))
@@ -300,12 +300,27 @@ def _disk_problem(exc: SQLAlchemyError, url: str) -> str:
     return ""
 
 
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` readable by its owner only (0700), whatever the umask."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Create the (SQLite) file ``path`` 0600 in a 0700 folder, before anything writes to it."""
+    if path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        private_folder(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings the store relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import (
@@ -68,3 +69,13 @@ Text = Annotated[
     BeforeValidator(_plain_string_is_finnish),
     WithJsonSchema(_TEXT_SCHEMA),
 ]
+
+
+def plain_name(text: str) -> str:
+    """A typed name without invisible control characters, in one normal form, single-spaced.
+
+    Bidirectional and zero-width controls (Unicode format characters) can make a name in an HR
+    list or on a certificate look like someone else's: they are removed.
+    """
+    visible = "".join(ch for ch in text if unicodedata.category(ch) not in {"Cf", "Cc"})
+    return " ".join(unicodedata.normalize("NFC", visible).split())

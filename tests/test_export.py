@@ -22,6 +22,7 @@ from somequiz.export import (
     Tables,
     build,
     neutralise,
+    neutralise_frame,
     write_csv,
     write_xlsx,
 )
@@ -236,3 +237,10 @@ def test_completions_say_when_the_identity_was_typed_by_the_learner(
     rows = Tables(store, content, Filters(), TODAY).completions().set_index("Nimi")
     assert rows.loc["Itse Ilmoittanut", "Henkilöllisyys"] == "ilmoitettu itse"
     assert rows.loc["Kirjautunut Käyttäjä", "Henkilöllisyys"] == "kirjautunut (SSO)"
+
+
+@pytest.mark.parametrize("text", [" =1+1", "\t=cmd|' /C calc'!A0", "\u200b@SUM(A1)", "\n+1"])
+def test_formulas_behind_blanks_are_neutralised_too(text: str) -> None:
+    assert neutralise(text) == "'" + text
+    frame = neutralise_frame(pd.DataFrame({"Nimi": [text, "Tavallinen Nimi"]}))
+    assert list(frame["Nimi"]) == ["'" + text, "Tavallinen Nimi"]

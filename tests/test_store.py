@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from records_helpers import run_course
@@ -10,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from somequiz.content import Content
 from somequiz.errors import StoreError
-from somequiz.store import RosterEntry, Store
+from somequiz.store import RosterEntry, Store, load_secret
 from somequiz.tables import AnswerRow, CompletionRow, ErasureRow, FlagRow, LearnerRow, RosterRow
 
 
@@ -151,3 +152,15 @@ def test_secret_is_created_once_with_private_mode(store: Store, content: Content
     assert key.stat().st_mode & 0o777 == 0o600
     assert len(key.read_bytes().strip()) == 64
     assert not [p for p in key.parent.iterdir() if p.name.startswith(".secret-")]
+
+
+def test_results_folder_and_database_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "uusi" / "results"
+    store = Store(f"sqlite:///{folder / 'somequiz.db'}")
+    try:
+        assert (folder.stat().st_mode & 0o777) == 0o700
+        assert ((folder / "somequiz.db").stat().st_mode & 0o777) == 0o600
+        load_secret(folder)
+        assert ((folder / "secret.key").stat().st_mode & 0o777) == 0o600
+    finally:
+        store.close()

@@ -21,7 +21,7 @@ from somequiz.errors import AnswerError, IdentityError
 from somequiz.scenario import Scenario
 from somequiz.scoring import Feedback, Reason, ScenarioRun
 from somequiz.store import Completion, Store
-from somequiz.text import LANGS, Lang, Translations
+from somequiz.text import LANGS, Lang, Translations, plain_name
 from somequiz.ui.certificate import certificate_pdf
 from somequiz.ui.errors import log, reference_code, setup_logging
 from somequiz.ui.identity import SsoIdentity
@@ -183,7 +183,7 @@ class LearnerSession:
         if self.sso is not None:
             name, employee = self.sso.name, ""
         else:
-            name = " ".join(_text(fields.get("name")).split())[:_MAX_NAME]
+            name = plain_name(_text(fields.get("name")))[:_MAX_NAME]
             employee = _text(fields.get("employee_number")).upper()
         unit = _text(fields.get("unit"))
         self.form_values = {"name": name, "employee_number": employee, "unit": unit}

@@ -536,3 +536,10 @@ def test_staff_see_at_most_the_newest_notes(sqlite_store: Store, make_app: App) 
         sqlite_store.flag(app.course.attempt.id, "ryhma-vaite", f"askel-{n}", f"huomautus {n}")
     shown = sqlite_store.flags_frame(limit=5)
     assert list(shown["comment"]) == [f"huomautus {n}" for n in range(7, 12)]
+
+
+def test_invisible_controls_are_removed_from_typed_names(make_app: App) -> None:
+    app = make_app()
+    # A right-to-left override and zero-width joiners would make "Testi Oppija" look different.
+    sign_in(app, name="Te\u200dsti\u202e Op\u200bpija", employee_number="Z900")
+    assert app.course.learner is not None and app.course.learner.name == "Testi Oppija"
