@@ -271,17 +271,73 @@ def write_jsonl(items: Iterable[Statement], handle: IO[str]) -> int:
     return count
 
 
+_RERUN = (
+    "Aja komento myöhemmin uudelleen: lausekkeiden tunnisteet ovat pysyviä, joten mitään ei "
+    "tallenneta kahdesti."
+)
+
+
 @dataclass(frozen=True)
 class Sent:
-    """What a transfer to an LRS did."""
+    """What a transfer to an LRS did: each statement is in exactly one count."""
 
     sent: int
     already_there: int
+    missing: int = 0
+    unknown: int = 0  # the LRS stopped answering before these could be looked up
+
+    def summary(self) -> str:
+        """Where the statements are, for a person."""
+        present = self.sent + self.already_there
+        counts = f"{present} / {present + self.missing + self.unknown} lauseketta"
+        where = "Oppimistietovarastosta löytyi" if self.unknown else "Oppimistietovarastossa on"
+        rest = f" ja {self.unknown} lausekkeen tilaa ei voitu tarkistaa" if self.unknown else ""
+        return f"{where} {counts}; {self.missing} puuttuu{rest}."
 
 
-def _endpoint(url: str) -> str:
-    url = url.rstrip("/")
-    return url if url.endswith("/statements") else url + "/statements"
+class DeliveryError(ExportError):
+    """Some statements are not in the LRS; ``result`` says how many are."""
+
+    def __init__(self, failure: tuple[str, str], result: Sent) -> None:
+        self.result = result
+        super().__init__(f"{failure[0]} {result.summary()} {failure[1]}")
+
+
+class _Lrs:
+    """The statements resource of one LRS, over one HTTP session."""
+
+    def __init__(self, url: str, auth: tuple[str, str] | None, timeout: float) -> None:
+        url = url.rstrip("/")
+        self.endpoint = url if url.endswith("/statements") else url + "/statements"
+        self.timeout, self.http = timeout, requests.Session()
+        self.http.auth, self.http.headers["X-Experience-API-Version"] = auth, XAPI_VERSION
+
+    def has(self, statement: Statement) -> bool | None:
+        """Whether the LRS returns the statement by id; None when it gives no usable answer."""
+        wanted = str(statement["id"]).lower()
+        try:
+            response = self.http.get(
+                self.endpoint, params={"statementId": wanted}, timeout=self.timeout
+            )
+            body = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            return None
+        if response.status_code == 404:
+            return False
+        # xAPI answers with the statement; Ralph with 200 and {"statements": []} when it has none.
+        found = body.get("statements", [body]) if isinstance(body, dict) else None
+        if not isinstance(found, list):
+            return None
+        return any(isinstance(s, dict) and str(s.get("id")).lower() == wanted for s in found)
+
+    def check(self, pending: list[Statement]) -> list[bool | None]:
+        """``has`` for each statement; None for all after the first that got no answer."""
+        states: list[bool | None] = []
+        for statement in pending:
+            states.append(self.has(statement))
+            if states[-1] is None:  # asking on would only wait out more timeouts
+                break
+        return states + [None] * (len(pending) - len(states))
 
 
 def send(
@@ -294,64 +350,51 @@ def send(
     backoff: float = 0.5,
     timeout: float = 30.0,
 ) -> Sent:
-    """POST statements to an LRS in batches, retrying failures without sending any twice.
+    """POST statements to an LRS in batches; a failed one is looked up by id before a retry.
 
-    After a failure the LRS may or may not have stored the batch, so before retrying every
-    statement is looked up by id and only the missing ones are sent again.
-    """
-    endpoint = _endpoint(url)
-    headers = {"X-Experience-API-Version": XAPI_VERSION}
-    sent = already = 0
-    with requests.Session() as http:
-        http.auth = auth
-        http.headers.update(headers)
+    A batch that cannot be delivered ends the transfer; unless every statement is then found
+    by lookup, DeliveryError says how many of them the LRS has."""
+    lrs, sent, already = _Lrs(url, auth, timeout), 0, 0
+    with lrs.http:
         for start in range(0, len(items), batch):
-            pending = items[start : start + batch]
-            for attempt in range(retries + 1):
-                if attempt:
-                    time.sleep(backoff * 2 ** (attempt - 1))
-                    before = len(pending)
-                    pending = _missing(http, endpoint, pending, timeout)
-                    already += before - len(pending)
-                    if not pending:
-                        break
-                try:
-                    response = http.post(endpoint, json=pending, timeout=timeout)
-                except requests.RequestException:
-                    continue
-                if response.status_code in (200, 204):
-                    sent += len(pending)
-                    break
-                if response.status_code in (401, 403):
-                    raise ExportError(
-                        f"Oppimistietovarasto hylkäsi tunnukset (HTTP {response.status_code}). "
-                        "Tarkista SOMEQUIZ_LRS_USER ja SOMEQUIZ_LRS_PASSWORD."
-                    )
-                if response.status_code == 400:
-                    raise ExportError(
-                        "Oppimistietovarasto hylkäsi lausekkeet (HTTP 400): "
-                        f"{response.text[:300]}. Ilmoita virheestä ylläpidolle."
-                    )
-                # 409, 429 and 5xx: retried after checking what got through.
-            else:
-                raise ExportError(
-                    f"Oppimistietovarasto ei vastaa ({endpoint}). {sent + already} / {len(items)} "
-                    "lauseketta on perillä. Aja komento myöhemmin uudelleen: lausekkeiden "
-                    "tunnisteet ovat pysyviä, joten mitään ei tallenneta kahdesti."
-                )
+            done, found, failure = _deliver(lrs, items[start : start + batch], retries, backoff)
+            if failure:
+                seen = lrs.check(items[start:])
+                result = Sent(sent, already + seen.count(True), seen.count(False), seen.count(None))
+                if result.missing or result.unknown:
+                    raise DeliveryError(failure, result)
+                return result
+            sent, already = sent + done, already + found
     return Sent(sent, already)
 
 
-def _missing(
-    http: requests.Session, endpoint: str, pending: list[Statement], timeout: float
-) -> list[Statement]:
-    missing = []
-    for statement in pending:
+def _deliver(
+    lrs: _Lrs, pending: list[Statement], retries: int, backoff: float
+) -> tuple[int, int, tuple[str, str] | None]:
+    """One batch: how many were sent, how many were there already, and why it failed."""
+    already = 0
+    failure = (f"Oppimistietovarasto ei vastaa ({lrs.endpoint}).", _RERUN)
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(backoff * 2 ** (attempt - 1))
+            states = lrs.check(pending)
+            already += states.count(True)
+            pending = [s for s, state in zip(pending, states, strict=True) if not state]
+            if not pending:
+                return 0, already, None
         try:
-            response = http.get(endpoint, params={"statementId": statement["id"]}, timeout=timeout)
+            response = lrs.http.post(lrs.endpoint, json=pending, timeout=lrs.timeout)
         except requests.RequestException:
-            missing.append(statement)
             continue
-        if response.status_code != 200:
-            missing.append(statement)
-    return missing
+        status = response.status_code
+        if status in (200, 204):
+            return len(pending), already, None
+        if status in (401, 403):
+            problem = f"Oppimistietovarasto hylkäsi tunnukset (HTTP {status})."
+            return 0, already, (problem, "Tarkista SOMEQUIZ_LRS_USER ja SOMEQUIZ_LRS_PASSWORD.")
+        if status == 400:
+            problem = f"Oppimistietovarasto hylkäsi lausekkeet (HTTP 400): {response.text[:300]}."
+            return 0, already, (problem, "Ilmoita virheestä ylläpidolle.")
+        # 409, 429 and 5xx: retried after checking what got through.
+        failure = (f"Oppimistietovarasto ei ottanut lausekkeita vastaan (HTTP {status}).", _RERUN)
+    return 0, already, failure

@@ -95,6 +95,9 @@ class _Lrs(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        if self.headers.get("Authorization") != type(self).auth:
+            self._reply(401)
+            return
         wanted = parse_qs(urlparse(self.path).query).get("statementId", [""])[0]
         if wanted in self.stored:
             self._reply(200, json.dumps(self.stored[wanted]).encode())
@@ -140,11 +143,16 @@ def test_lrs_receives_each_statement_once_across_retries(
     assert result.already_there == 4  # the batch whose response was lost
     again = xapi.send(items, lrs, auth=("hr", "salainen"), batch=50, backoff=0.01)
     assert again.sent == len(items)  # a conformant LRS ignores same-id statements
-    with pytest.raises(ExportError, match="SOMEQUIZ_LRS_USER"):
+    with pytest.raises(ExportError, match="SOMEQUIZ_LRS_USER") as refused:
         xapi.send(items, lrs, auth=("hr", "väärä"), backoff=0.01)
+    assert isinstance(refused.value, xapi.DeliveryError)
+    assert refused.value.result == xapi.Sent(0, 0, 0, len(items))  # lookups refused too
+    assert f"0 puuttuu ja {len(items)} lausekkeen tilaa ei voitu tarkistaa" in str(refused.value)
 
 
 def test_unreachable_lrs_says_what_to_do(filled: Store, content: Content) -> None:
     items = list(xapi.statements(filled, content))[:2]
-    with pytest.raises(ExportError, match="Aja komento myöhemmin uudelleen"):
+    with pytest.raises(xapi.DeliveryError, match="Aja komento myöhemmin uudelleen") as failed:
         xapi.send(items, "http://127.0.0.1:9/xapi", auth=None, retries=1, backoff=0.01, timeout=1)
+    assert failed.value.result == xapi.Sent(0, 0, 0, 2)
+    assert "ei vastaa" in str(failed.value) and "löytyi 0 / 2 lauseketta" in str(failed.value)
