@@ -37,8 +37,8 @@ from somequiz import dashboard, export
 from somequiz.config import settings
 from somequiz.content import Content, load_content
 from somequiz.demo import simulated_answers
+from somequiz.engine.scoring import CourseResult, CourseRun
 from somequiz.hashing import course_hash, model_hash
-from somequiz.scoring import CourseResult, CourseRun
 from somequiz.store import Store
 from somequiz.tables import (
     AnswerRow,

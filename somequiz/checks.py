@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from somequiz import graph
+from somequiz.engine import graph
 from somequiz.loader import Loc, Problem, SourceMap
 from somequiz.scenario import SEVERITIES, Scenario
 from somequiz.text import Lang, Translations

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from somequiz import graph
 from somequiz.content import Content
+from somequiz.engine import graph
 from somequiz.scenario import Scenario
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from somequiz import graph
 from somequiz.content import Content
+from somequiz.engine import graph
+from somequiz.engine.scoring import CourseRun, Feedback
 from somequiz.hashing import course_hash, scenario_hash
 from somequiz.scenario import Scenario, Step
-from somequiz.scoring import CourseRun, Feedback
 from somequiz.store import RosterEntry, Store, now
 
 _FIRST = [

@@ -16,8 +16,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Literal
 
-from somequiz import graph
 from somequiz.content import Content, load_content
+from somequiz.engine import graph
 from somequiz.errors import ContentError
 from somequiz.scenario import Choice, Scenario, Step
 

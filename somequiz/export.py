@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from somequiz import graph
 from somequiz.content import Content
+from somequiz.engine import graph
 from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash
 from somequiz.roster import STATUS_LABELS, TIMEZONE, StatusRules, status_frame

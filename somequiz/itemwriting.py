@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from somequiz import fingerprint, graph
+from somequiz import fingerprint
 from somequiz.checks import Reporter, iter_texts
+from somequiz.engine import graph
 from somequiz.loader import Problem, SourceMap
 from somequiz.scenario import Choice, Scenario, Step
 

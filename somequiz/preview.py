@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from somequiz import graph
 from somequiz.content import Content
 from somequiz.course import order
+from somequiz.engine import graph
 from somequiz.scenario import Choice, Scenario, Step
 from somequiz.text import Lang, Translations
 

@@ -12,9 +12,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from somequiz import graph
 from somequiz.chromium import CHROMIUM, FLAGS
 from somequiz.content import Content
+from somequiz.engine import graph
 from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash, model_hash
 from somequiz.preview import FILE_ORDER, SEVERITY_FI

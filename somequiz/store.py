@@ -48,8 +48,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from somequiz.config import settings
+from somequiz.engine.scoring import Answer, CourseResult
 from somequiz.errors import AnswerError, IdentityError, StoreError
-from somequiz.scoring import Answer, CourseResult
 from somequiz.tables import (
     AnswerRow,
     AttemptRow,

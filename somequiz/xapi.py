@@ -21,9 +21,9 @@ import requests
 from pydantic import TypeAdapter, ValidationError
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
-from somequiz import graph
 from somequiz.config import settings
 from somequiz.content import Content
+from somequiz.engine import graph
 from somequiz.errors import ExportError
 from somequiz.scenario import Step
 from somequiz.store import Store

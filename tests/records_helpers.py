@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from somequiz import graph
 from somequiz.config import settings
 from somequiz.content import Content
+from somequiz.engine import graph
+from somequiz.engine.scoring import CourseResult, CourseRun
 from somequiz.hashing import course_hash, model_hash
-from somequiz.scoring import CourseResult, CourseRun
 from somequiz.store import Attempt, Completion, Store
 
 

@@ -18,7 +18,7 @@ from records_helpers import write_completions
 from sqlalchemy import func, select, text
 
 from somequiz.content import Content
-from somequiz.scoring import CourseRun
+from somequiz.engine.scoring import CourseRun
 from somequiz.store import Completion, Store
 from somequiz.tables import AttemptRow, CompletionRow
 
@@ -49,7 +49,7 @@ _KILLED_WRITER = textwrap.dedent(
     import sys, time
     from sqlalchemy import event
     from somequiz.content import load_content
-    from somequiz.scoring import CourseRun
+    from somequiz.engine.scoring import CourseRun
     from somequiz.store import Completion, Store
 
     store = Store(sys.argv[1], migrate=False)

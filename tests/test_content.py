@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from somequiz import graph
 from somequiz.checks import iter_texts
 from somequiz.content import Content, check_folder
 from somequiz.coverage import coverage
+from somequiz.engine import graph
 
 ROOT = Path(__file__).parents[1]
 MIN_SCENARIOS = 12

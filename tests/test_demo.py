@@ -7,7 +7,7 @@ from collections import Counter
 
 from somequiz.content import Content
 from somequiz.demo import simulated_answers
-from somequiz.scoring import CourseRun
+from somequiz.engine.scoring import CourseRun
 
 
 def test_a_perfect_learner_answers_each_step_once_and_passes(content: Content) -> None:

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from records_helpers import run_course
 
-from somequiz import graph
 from somequiz.content import Content
 from somequiz.demo import generate
+from somequiz.engine import graph
 from somequiz.errors import ConfigError
 from somequiz.export import (
     SHEETS,

@@ -20,11 +20,11 @@ from typing import Literal
 
 from somequiz.content import Content
 from somequiz.course import order
+from somequiz.engine.scoring import Answer, CourseResult, CourseRun, Feedback, ScenarioRun
 from somequiz.errors import AnswerError
 from somequiz.hashing import course_hash, scenario_hash
 from somequiz.records.sessions import BrowserSessions
 from somequiz.scenario import Choice, Step
-from somequiz.scoring import Answer, CourseResult, CourseRun, Feedback, ScenarioRun
 from somequiz.store import Attempt, Completion, Learner, Store
 
 Standing = Literal["new", "resumed", "passed_before", "tries_spent"]

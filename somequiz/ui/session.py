@@ -17,9 +17,9 @@ from typing import Any, cast
 
 from somequiz.content import Content
 from somequiz.course.attempt import LearnerCourse, Shown
+from somequiz.engine.scoring import Feedback, Reason, ScenarioRun
 from somequiz.errors import AnswerError, IdentityError
 from somequiz.scenario import Scenario
-from somequiz.scoring import Feedback, Reason, ScenarioRun
 from somequiz.store import Completion, Store
 from somequiz.text import LANGS, Lang, Translations, plain_name
 from somequiz.ui.certificate import certificate_pdf

@@ -14,8 +14,8 @@ import pytest
 
 from somequiz.content import Content
 from somequiz.course import order
+from somequiz.engine.scoring import CourseRun
 from somequiz.scenario import Choice
-from somequiz.scoring import CourseRun
 
 # A strategy sees the options as shown and whether the step asks for one or for all that apply.
 Pick = Callable[[list[Choice], random.Random, bool], list[Choice]]

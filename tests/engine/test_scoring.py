@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somequiz import graph
 from somequiz.content import Content
+from somequiz.engine import graph
+from somequiz.engine.scoring import CourseRun, Reason, ScenarioRun
 from somequiz.errors import AnswerError
 from somequiz.loader import load_model
 from somequiz.scenario import Course, Scenario
-from somequiz.scoring import CourseRun, Reason, ScenarioRun
 
-MINIMAL = Path(__file__).parent / "fixtures" / "valid" / "minimal.yaml"
+MINIMAL = Path(__file__).parents[1] / "fixtures" / "valid" / "minimal.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from somequiz import graph
+from somequiz.engine import graph
 from somequiz.errors import AnswerError
 from somequiz.scenario import (
     SEVERITIES,
