@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from somequiz.commands import staff
+from somequiz.errors import ConfigError
 from somequiz.ui.server import learner_root, voila_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,10 +42,24 @@ def test_staff_servers_always_have_a_token(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(staff, "serve", fake_serve)
     monkeypatch.delenv("SOMEQUIZ_HR_TOKEN", raising=False)
-    monkeypatch.setenv("SOMEQUIZ_TRAINER_TOKEN", "kouluttajan-tunnus")
+    monkeypatch.setenv("SOMEQUIZ_TRAINER_TOKEN", "kouluttajan-tunnus-joka-on-tarpeeksi-pitka")
     staff._run("hr", "127.0.0.1", None)
     staff._run("trainer", "127.0.0.1", None)
     assert started["hr"] and len(started["hr"]) >= 32  # random for this start
-    assert started["trainer"] == "kouluttajan-tunnus"
+    assert started["trainer"] == "kouluttajan-tunnus-joka-on-tarpeeksi-pitka"
     assert voila_config("127.0.0.1", 8867, learner_root(), "t").Voila.token == "t"
     assert "token" not in voila_config("127.0.0.1", 8866, learner_root()).Voila
+
+
+def test_a_set_token_is_long_and_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(staff, "serve", lambda *args, **kwargs: None)
+    secret = "x" * 40
+    monkeypatch.setenv("SOMEQUIZ_HR_TOKEN", secret)
+    staff._run("hr", "127.0.0.1", None)
+    out = capsys.readouterr().out
+    assert secret not in out and "?token=<SOMEQUIZ_HR_TOKEN>" in out
+    monkeypatch.setenv("SOMEQUIZ_HR_TOKEN", "lyhyt")
+    with pytest.raises(ConfigError, match="liian lyhyt"):
+        staff._run("hr", "127.0.0.1", None)

@@ -9,6 +9,7 @@ import sys
 import click
 
 from somequiz.config import settings
+from somequiz.errors import ConfigError
 from somequiz.ui.server import notebooks_root, serve
 
 # (folder under notebooks/, page, environment variable for a fixed token, default port)
@@ -18,14 +19,34 @@ _SERVERS = {
 }
 
 
+MIN_TOKEN = 24  # characters: a token is the only lock on HR's and trainers' data
+
+
+def _token(token_env: str) -> str | None:
+    """The fixed token from the environment (checked), or None to make one for this start."""
+    token = os.environ.get(token_env, "")
+    if token and len(token) < MIN_TOKEN:
+        raise ConfigError(
+            f"{token_env} on liian lyhyt ({len(token)} merkkiä): käytä vähintään {MIN_TOKEN} "
+            "satunnaista merkkiä, esim. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'."
+        )
+    return token or None
+
+
 def _run(kind: str, host: str, port: int | None) -> None:
     folder, page, token_env, default_port = _SERVERS[kind]
     root = notebooks_root() / folder
-    token = os.environ.get(token_env) or secrets.token_urlsafe(24)
+    fixed = _token(token_env)
+    token = fixed or secrets.token_urlsafe(24)
     chosen = port or default_port
     shown = "localhost" if host in {"0.0.0.0", "::"} else host
-    click.echo(f"Osoite: http://{shown}:{chosen}/voila/render/{page}?token={token}")
-    if token_env not in os.environ:
+    address = f"http://{shown}:{chosen}/voila/render/{page}"
+    if fixed:
+        # A token the administrator set is not printed: logs and terminals are read by others.
+        click.echo(f"Osoite: {address}?token=<{token_env}>")
+    else:
+        click.echo(f"Osoite: {address}?token={token}")
         click.echo(f"Tunnus luotiin tätä käynnistystä varten; pysyvän saa muuttujalla {token_env}.")
     click.echo(f"Tulokset: {settings().database_url()}")
     sys.stdout.flush()

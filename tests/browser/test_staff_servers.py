@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 from server_helpers import ROOT, Server, start_server, stop_server
 
-TOKEN = "test-token-5f1c"
+TOKEN = "test-token-5f1c-kouluttajan-pitka-tunnus"
 
 
 @pytest.fixture(scope="module")
