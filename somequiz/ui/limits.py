@@ -23,6 +23,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -39,6 +40,11 @@ log = logging.getLogger("somequiz.ui.limits")
 BROWSER_ATTRIBUTE = "somequiz_browser"
 
 FULL_RETRY_AFTER_S = 60
+#: What a kernel's messages may fill while its page is disconnected, kept to be replayed when
+#: the page reconnects (a network blip: a screen or two, each at most 39 KB). jupyter_server's
+#: buffer has no bound: a page that asked for 230 widget states and left had ~6 MB of answers
+#: kept until its kernel was culled.
+MAX_BUFFERED_BYTES = 1024 * 1024
 _PRUNE_EVERY = 1000
 
 # The request whose page is starting a kernel: set by the hook, read by the kernel manager.
@@ -108,6 +114,26 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self.browsers[kernel_id] = browser
         return kernel_id
 
+    def start_buffering(self, kernel_id: str, session_key: str, channels: dict[str, Any]) -> None:
+        """Keep the kernel's messages for its page's reconnect, up to ``MAX_BUFFERED_BYTES``."""
+        super().start_buffering(kernel_id, session_key, channels)  # type: ignore[no-untyped-call]
+        if kernel_id not in self._kernel_buffers:
+            return  # not buffering (buffer_offline_messages is off)
+        kept = self._kernel_buffers[kernel_id]["buffer"]
+        size = 0
+
+        def keep(channel: str, parts: list[bytes]) -> None:
+            nonlocal size
+            size += sum(len(part) for part in parts)
+            if size <= MAX_BUFFERED_BYTES:
+                kept.append((channel, parts))
+            elif self._kernel_buffers.get(kernel_id, {}).get("buffer") is kept:
+                log.warning("kernel %s: over %d bytes buffered, dropped", kernel_id, size)
+                self.stop_buffering(kernel_id)  # type: ignore[no-untyped-call]
+
+        for channel, stream in channels.items():
+            stream.on_recv(partial(keep, channel))
+
     def remove_kernel(self, kernel_id: str) -> Any:
         """Forget the kernel and the browser it was bound to."""
         self.browsers.pop(kernel_id, None)
@@ -124,8 +150,8 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._calls = 0
 
-    def wait(self, key: str) -> float:
-        """Take one token for ``key``: 0 when allowed, else the seconds until one is free."""
+    def wait(self, key: str, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens for ``key``: 0 when allowed, else the seconds until they are."""
         if self.capacity <= 0:
             return 0.0
         moment = self.clock()
@@ -134,11 +160,11 @@ class RateLimiter:
         self._calls += 1
         if self._calls % _PRUNE_EVERY == 0:
             self._prune(moment)
-        if tokens >= 1:
-            self._buckets[key] = (tokens - 1, moment)
+        if tokens >= cost:
+            self._buckets[key] = (tokens - cost, moment)
             return 0.0
         self._buckets[key] = (tokens, moment)
-        return (1 - tokens) / self.rate
+        return (cost - tokens) / self.rate
 
     def _prune(self, moment: float) -> None:
         # A bucket untouched for long enough is full again: forget it (bounded memory).

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from tornado.websocket import WebSocketHandler
 from traitlets.config import Config
 
 from somequiz.config import settings
@@ -163,11 +164,17 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
 
 
 def bound_to_browser(spec: Any) -> Any:
-    """A handler spec whose kernel handler answers only its page's browser."""
+    """A handler spec whose kernel handler answers only its page's browser.
+
+    The kernel's websocket also gets the bounds of :class:`browser.KernelSocketLimits`.
+    """
     pattern, handler, *rest = spec
     if "/api/kernels/" not in pattern and "/voila/api/shutdown/" not in pattern:
         return spec
-    bound = type(f"Bound{handler.__name__}", (browser.BoundToBrowser, handler), {})
+    mixins: tuple[type, ...] = (browser.BoundToBrowser,)
+    if issubclass(handler, WebSocketHandler):
+        mixins += (browser.KernelSocketLimits,)
+    bound = type(f"Bound{handler.__name__}", (*mixins, handler), {})
     return (pattern, bound, *rest)
 
 

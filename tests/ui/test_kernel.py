@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
 
 from somequiz.ui import SOCKET_ENV
-from somequiz.ui.kernel import PRELOADED, PageKernelSpecs
+from somequiz.ui.kernel import MEMORY_CEILING, PRELOADED, PageKernelSpecs
 
 
 def _start(env: dict[str, str]) -> Iterator[BlockingKernelClient]:
@@ -79,3 +80,23 @@ def test_kernels_of_other_servers_preload_nothing(other_kernel: BlockingKernelCl
     time.sleep(1)  # the learner server's kernels have preloaded in ~0.1 s by now
     check = f"import sys; print(any(name in sys.modules for name in {PRELOADED!r}))"
     assert run(other_kernel, check) == "False"
+
+
+def test_learner_kernels_echo_nothing_and_have_a_memory_ceiling(
+    kernel: BlockingKernelClient,
+) -> None:
+    code = (
+        "import resource, ipywidgets.widgets.widget as w\n"
+        "print(w.JUPYTER_WIDGETS_ECHO, resource.getrlimit(resource.RLIMIT_DATA)[0])\n"
+        f"try:\n    bytearray({MEMORY_CEILING})\nexcept MemoryError:\n    print('refused')"
+    )
+    assert run(kernel, code).split() == ["False", str(MEMORY_CEILING), "refused"]
+
+
+def test_kernels_of_other_servers_keep_echo_and_memory(other_kernel: BlockingKernelClient) -> None:
+    code = (
+        "import resource, ipywidgets.widgets.widget as w\n"
+        "print(w.JUPYTER_WIDGETS_ECHO, resource.getrlimit(resource.RLIMIT_DATA)[0])"
+    )
+    inherited = resource.getrlimit(resource.RLIMIT_DATA)[0]
+    assert run(other_kernel, code).split() == ["True", str(inherited)]

@@ -13,6 +13,7 @@ from tornado import web
 
 from somequiz.errors import ConfigError
 from somequiz.ui.limits import (
+    MAX_BUFFERED_BYTES,
     CappedKernelManager,
     PageLoadGuard,
     RateLimiter,
@@ -125,3 +126,44 @@ def test_kernel_manager_refuses_at_the_cap() -> None:
         pool.submit(asyncio.run, manager.start_kernel(kernel_name="python3")).result()
     assert error.value.status_code == 503
     assert CappedKernelManager(max_kernels=0).at_capacity() is False
+
+
+def test_rate_limiter_takes_a_cost() -> None:
+    clock = Clock()
+    limiter = RateLimiter(60, clock=clock)  # a token a second
+    assert limiter.wait("k", 50) == 0.0
+    assert limiter.wait("k", 20) == pytest.approx(10.0)  # 10 left, 20 asked
+    assert limiter.wait("k", 10) == 0.0
+
+
+class Stream:
+    """A kernel channel as jupyter_server buffers it: its receive callback can be fed."""
+
+    def __init__(self) -> None:
+        self.receive: Any = None
+        self.socket = self
+        self.closed = False
+
+    def on_recv(self, callback: Any) -> None:
+        self.receive = callback
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_messages_kept_for_a_disconnected_page_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manager = CappedKernelManager()
+    monkeypatch.setattr(manager, "_check_kernel_id", lambda kernel_id: None)
+    iopub = Stream()
+    manager.start_buffering("k1", "k1:page", {"iopub": iopub})
+    message = [b"x" * 100_000]
+    for _ in range(MAX_BUFFERED_BYTES // 100_000):
+        iopub.receive(message)
+    # Under the bound, kept for the page's reconnect (a network blip).
+    assert len(manager._kernel_buffers["k1"]["buffer"]) == MAX_BUFFERED_BYTES // 100_000
+    iopub.receive(message)
+    # Over it, dropped and no longer buffered.
+    assert "k1" not in manager._kernel_buffers and iopub.closed
+    assert manager.get_buffer("k1", "k1:page") is None
