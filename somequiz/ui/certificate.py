@@ -133,7 +133,7 @@ def certificate_pdf(
     ``verify`` replaces the standard "how to verify" sentence (``certificate_verify``);
     ``self_reported`` says the name and number were typed by the learner, not from SSO.
     """
-    from somequiz.ui.messages import Messages
+    from somequiz.i18n import Messages
 
     t = Messages(lang)
     percent = round(100 * points / max_points) if max_points else 0

@@ -31,8 +31,8 @@ from tornado import web
 from traitlets import Int
 
 from somequiz.errors import ConfigError
+from somequiz.i18n import Messages
 from somequiz.ui.identity import BROWSER_ENV
-from somequiz.ui.messages import Messages
 from somequiz.ui.render import render
 
 log = logging.getLogger("somequiz.ui.limits")

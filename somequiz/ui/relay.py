@@ -18,10 +18,10 @@ from typing import Any, Protocol, cast
 import ipywidgets as widgets
 
 from somequiz.errors import ServiceError
+from somequiz.i18n import Messages
 from somequiz.lang import DEFAULT_LANG, LANGS, Lang
 from somequiz.ui.errors import log, reference_code
 from somequiz.ui.identity import SsoIdentity
-from somequiz.ui.messages import Messages
 from somequiz.ui.widgets import ChoiceStep, Screen
 
 PARTS = ("header", "step", "footer")

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from somequiz.ui.messages import Messages
+from somequiz.i18n import Messages
 
 _ICONS = {
     "phone": (

@@ -19,13 +19,13 @@ from somequiz.content import Content
 from somequiz.course.attempt import LearnerCourse, Shown
 from somequiz.engine.scoring import Feedback, Reason, ScenarioRun
 from somequiz.errors import AnswerError, IdentityError
+from somequiz.i18n import Messages
 from somequiz.scenario import Scenario
 from somequiz.store import Completion, Store
 from somequiz.text import LANGS, Lang, Translations, plain_name
 from somequiz.ui.certificate import certificate_pdf
 from somequiz.ui.errors import log, reference_code, setup_logging
 from somequiz.ui.identity import SsoIdentity
-from somequiz.ui.messages import Messages
 from somequiz.ui.render import channel_icon, render
 from somequiz.ui.state import PageState, Part
 

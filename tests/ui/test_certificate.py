@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import somequiz.ui.certificate as certificate
+from somequiz.i18n import message
 from somequiz.text import LANGS, Lang
 from somequiz.ui.certificate import certificate_pdf
-from somequiz.ui.messages import message
 
 PDFTOTEXT = shutil.which("pdftotext")
 needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext is not installed")

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 from typing import get_args
 
+from somequiz import ui
+from somequiz.i18n import CATALOGUE, FI, message
 from somequiz.scenario import SEVERITIES, THEMES, Channel
-from somequiz.ui import messages
-from somequiz.ui.messages import CATALOGUE, FI, message
 
-UI = Path(messages.__file__).parent
+UI = Path(ui.__file__).parent
 KEY = re.compile(r"""\bt\(\s*["']([a-z_-]+)["']\s*[,)]""")
 
 
@@ -33,7 +33,7 @@ def test_swedish_and_english_add_no_unknown_keys() -> None:
 def test_themes_channels_severities_and_statuses_have_names() -> None:
     for severity in SEVERITIES:
         assert f"severity_{severity}" in FI
-    for status in ("todo", "in_progress", "done", "failed"):
+    for status in ("todo", "in_progress", "done", "failed", "failed_final"):
         assert f"status_{status}" in FI
     for theme in THEMES:
         assert f"theme_{theme}" in FI
