@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # Overload protection of the learner server (per process; see SECURITY.md).
     max_kernels: int = 150  # live kernels at most; 0 = no cap. ~60 MiB each on this machine
     page_loads_per_minute: int = 60  # new page loads per client address; 0 = no limit
+    page_load_burst: int = 10  # of them at once (then at the per-minute pace)
+    # Live pages (kernels) one client address may hold; 0 = no cap. Raise it where many
+    # learners share one address (an office behind NAT, a proxy not in trusted_proxies).
+    max_kernels_per_address: int = 20
     trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-For names the client
     kernel_idle_timeout: int = 1200  # seconds before an idle, unconnected kernel is culled
     kernel_cull_interval: int = 60  # seconds between culling rounds

@@ -38,6 +38,7 @@ from somequiz.ui.render import render
 log = logging.getLogger("somequiz.ui.limits")
 # Where somequiz.ui.browser leaves a page request's browser id (not imported: no store here).
 BROWSER_ATTRIBUTE = "somequiz_browser"
+ADDRESS_ATTRIBUTE = "somequiz_address"  # the page request's client address (PageLoadGuard)
 
 FULL_RETRY_AFTER_S = 60
 #: What a kernel's messages may fill while its page is disconnected, kept to be replayed when
@@ -81,8 +82,14 @@ class CappedKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
-        # The browser each page kernel was started for (see somequiz.ui.browser).
+        # The browser each page kernel was started for (see somequiz.ui.browser), and the
+        # client address it was loaded from (PageLoadGuard's per-address cap).
         self.browsers: dict[str, str] = {}
+        self.addresses: dict[str, str] = {}
+
+    def kernels_of(self, address: str) -> int:
+        """Live kernels of pages loaded from ``address``."""
+        return sum(1 for owner in self.addresses.values() if owner == address)
 
     def kernels_in_use(self) -> int:
         """Kernels alive plus kernels being started right now."""
@@ -112,6 +119,9 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self._starting -= 1
         if isinstance(browser, str):
             self.browsers[kernel_id] = browser
+        address = getattr(handler, ADDRESS_ATTRIBUTE, None) if handler is not None else None
+        if isinstance(address, str):
+            self.addresses[kernel_id] = address
         return kernel_id
 
     def start_buffering(self, kernel_id: str, session_key: str, channels: dict[str, Any]) -> None:
@@ -137,14 +147,20 @@ class CappedKernelManager(AsyncMappingKernelManager):
     def remove_kernel(self, kernel_id: str) -> Any:
         """Forget the kernel and the browser it was bound to."""
         self.browsers.pop(kernel_id, None)
+        self.addresses.pop(kernel_id, None)
         return super().remove_kernel(kernel_id)
 
 
 class RateLimiter:
-    """A token bucket per key: ``per_minute`` events a minute, bursts up to ``per_minute``."""
+    """A token bucket per key: ``per_minute`` events a minute, bursts up to ``burst`` of them."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        burst: int | None = None,
+    ) -> None:
+        self.capacity = float(per_minute if burst is None else min(burst, per_minute))
         self.rate = per_minute / 60.0
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -217,17 +233,25 @@ def client_address(
 
 
 class PageLoadGuard:
-    """Voilà's ``prelaunch_hook``: rate limit and early cap check, then the hook ``then``."""
+    """Voilà's ``prelaunch_hook``: rate limit and early cap checks, then the hook ``then``.
+
+    Per client address: page loads at ``per_minute`` with bursts of ``burst``, and at most
+    ``per_address`` live kernels (0: no cap), so one address cannot fill the server's cap.
+    """
 
     def __init__(
         self,
         per_minute: int,
         trusted_proxies: Iterable[str],
         then: Callable[..., Any] | None = None,
+        *,
+        burst: int | None = None,
+        per_address: int = 0,
     ) -> None:
-        self.limiter = RateLimiter(per_minute)
+        self.limiter = RateLimiter(per_minute, burst=burst)
         self.trusted = _networks(trusted_proxies)
         self.then = then
+        self.per_address = per_address
 
     def __call__(self, handler: Any, notebook: Any = None, cwd: str = "") -> None:
         address = client_address(handler.request, self.trusted)
@@ -240,6 +264,10 @@ class PageLoadGuard:
             if manager.at_capacity():
                 log.warning("kernel cap %d reached: page load refused", manager.max_kernels)
                 raise turn_away(handler, 503, "full", FULL_RETRY_AFTER_S)
+            if 0 < self.per_address <= manager.kernels_of(address):
+                log.warning("%s holds %d pages: page load refused", address, self.per_address)
+                raise turn_away(handler, 429, "rate", FULL_RETRY_AFTER_S)
+            setattr(handler, ADDRESS_ATTRIBUTE, address)
             _page_request.set(handler)
         if self.then is not None:
             self.then(handler, notebook=notebook, cwd=cwd)

@@ -139,6 +139,8 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
         options.page_loads_per_minute,
         options.trusted_proxies.split(","),
         then=set_page_cookies,
+        burst=options.page_load_burst,
+        per_address=options.max_kernels_per_address,
     )
     voila.multi_kernel_manager_class = CappedKernelManager
     # Pages run a lean kernel that starts faster (somequiz.ui.kernel), and are run as soon

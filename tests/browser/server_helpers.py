@@ -64,7 +64,10 @@ def start_server(
     query: str = "",
 ) -> Server:
     """Start ``somequiz COMMAND`` (a Voilà server) on a free port and wait until it answers."""
+    # Every test page comes from 127.0.0.1 and Playwright's closed contexts leave their kernels
+    # to the culler: the per-address cap (tested in tests/ui) would refuse a module's pages.
+    env = {"SOMEQUIZ_MAX_KERNELS_PER_ADDRESS": "0", "SOMEQUIZ_PAGE_LOAD_BURST": "60"}
     started = start_somequiz(
-        command, results, scenarios, env=env_extra, probe=f"/voila/tree{query}"
+        command, results, scenarios, env={**env, **(env_extra or {})}, probe=f"/voila/tree{query}"
     )
     return Server(started.url, started.results, started.process, started.log)

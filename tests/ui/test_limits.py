@@ -167,3 +167,29 @@ def test_messages_kept_for_a_disconnected_page_are_bounded(
     # Over it, dropped and no longer buffered.
     assert "k1" not in manager._kernel_buffers and iopub.closed
     assert manager.get_buffer("k1", "k1:page") is None
+
+
+def test_guard_takes_only_a_short_burst_of_page_loads() -> None:
+    guard = PageLoadGuard(60, [], burst=3)
+    for _ in range(3):
+        guard(Handler(Request("192.0.2.7")))
+    fourth = Handler(Request("192.0.2.7"))
+    with pytest.raises(web.Finish):
+        guard(fourth)
+    assert fourth.status == 429 and fourth.headers["Retry-After"] == "1"
+    guard(Handler(Request("192.0.2.8")))  # another address has its own burst
+
+
+def test_one_address_holds_at_most_its_share_of_pages() -> None:
+    manager = CappedKernelManager(max_kernels=100)
+    manager.addresses.update({"k1": "192.0.2.5", "k2": "192.0.2.5", "k3": "192.0.2.6"})
+    guard = PageLoadGuard(0, [], per_address=2)
+    third = Handler(Request("192.0.2.5"), kernel_manager=manager)
+    with pytest.raises(web.Finish) as finish:
+        guard(third)
+    assert third.status == 429 and "liian monta kertaa" in finish.value.args[0]
+    other = Handler(Request("192.0.2.6"), kernel_manager=manager)
+    guard(other)  # one page there: allowed, and remembered for the kernel about to start
+    assert other.somequiz_address == "192.0.2.6"
+    manager.addresses.pop("k1")  # what remove_kernel does when that page's kernel ends
+    guard(Handler(Request("192.0.2.5"), kernel_manager=manager))  # a page closed: room again

@@ -154,3 +154,22 @@ def test_kernel_websocket_refuses_code_execution(
     assert any(m.parent_id == info and m.msg_type == "kernel_info_reply" for m in replies)
     assert not [m for m in replies if m.parent_id == run]
     assert not marker.exists()
+
+
+def test_one_address_cannot_fill_the_server(tmp_path: Path) -> None:
+    """The per-address cap on live pages: one address gets its share, others still get in."""
+    server = start_server(
+        tmp_path / "per-address",
+        env_extra={
+            "SOMEQUIZ_MAX_KERNELS": "10",
+            "SOMEQUIZ_PAGE_LOADS_PER_MINUTE": "0",
+            "SOMEQUIZ_MAX_KERNELS_PER_ADDRESS": "2",
+        },
+    )
+    try:
+        statuses = [_load(server, "10.5.0.1").status_code for _ in range(4)]
+        assert statuses == [200, 200, 429, 429]
+        assert _load(server, "10.5.0.2").status_code == 200
+        assert len(server.kernels()) == 3
+    finally:
+        stop_server(server.process)
