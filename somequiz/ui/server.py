@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from tornado import web
 from tornado.websocket import WebSocketHandler
 from traitlets.config import Config
 
@@ -180,29 +181,56 @@ def bound_to_browser(spec: Any) -> Any:
     return (pattern, bound, *rest)
 
 
-def _learner_voila() -> type[Any]:
-    """Voilà that also runs the course service processes its kernels relay to."""
+def known_paths_only(spec: Any) -> Any:
+    """A handler spec that answers 404, not 500, for a template path that does not exist."""
+    from voila.static_file_handler import TemplateStaticFileHandler
+
+    pattern, handler, *rest = spec
+    if handler is not TemplateStaticFileHandler:
+        return spec
+
+    class KnownTemplateFiles(TemplateStaticFileHandler):  # type: ignore[misc]
+        def parse_url_path(self, path: str) -> Any:
+            try:
+                return super().parse_url_path(path)
+            except (ValueError, AssertionError) as exc:  # not "<template>/static/<file>"
+                raise web.HTTPError(404) from exc
+
+    return (pattern, KnownTemplateFiles, *rest)
+
+
+def _voila(course_service: bool) -> type[Any]:
+    """Voilà with these servers' handlers: no logout page (there is no login to end: it
+    answered 500), 404 for unknown template paths; and for the learner server
+    (``course_service``) kernels bound to their browser and the course service processes."""
     from voila.app import Voila
 
     from somequiz.ui import SOCKET_ENV
     from somequiz.ui.service import ServiceProcesses
 
-    class LearnerVoila(Voila):  # type: ignore[misc]
+    class SomequizVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
-            handlers: list[Any] = [bound_to_browser(spec) for spec in super().init_handlers()]
+            handlers = [
+                known_paths_only(spec)
+                for spec in super().init_handlers()
+                if not spec[0].endswith("/logout")
+            ]
+            if not course_service:
+                return handlers
             # Voilà's connection folder is private to the server's user (0700).
             self.somequiz_services = ServiceProcesses(
                 Path(self.connection_dir), settings().service_processes
             )
             sockets = self.somequiz_services.start()
             os.environ[SOCKET_ENV] = os.pathsep.join(str(path) for path in sockets)
-            return handlers
+            return [bound_to_browser(spec) for spec in handlers]
 
         def stop(self) -> None:
             super().stop()
-            self.somequiz_services.stop()
+            if course_service:
+                self.somequiz_services.stop()
 
-    return LearnerVoila
+    return SomequizVoila
 
 
 def serve(
@@ -217,8 +245,6 @@ def serve(
 
     The learner server (``course_service``) also runs the service its pages' kernels use.
     """
-    from voila.app import Voila
-
     folder = root or learner_root()
     # Kernels run in the notebook's folder: hand them absolute paths.
     os.environ["SOMEQUIZ_SCENARIOS"] = str(settings().scenarios.resolve())
@@ -230,5 +256,6 @@ def serve(
         remember_content(store, load_content(settings().scenarios))
     finally:
         store.close()
-    app: type[Any] = _learner_voila() if course_service else Voila
-    app.launch_instance(argv=[str(folder)], config=voila_config(host, port, folder, token))
+    _voila(course_service).launch_instance(
+        argv=[str(folder)], config=voila_config(host, port, folder, token)
+    )

@@ -232,3 +232,9 @@ def test_a_kernel_id_is_no_key_to_another_browsers_page(page: Page, server: Serv
     socket = page_socket(page, server.url)
     socket.close()
     expect(page.locator(".sq-scenarios")).to_be_visible()
+
+
+def test_odd_paths_answer_404_not_a_server_error(server: Server) -> None:
+    for path in ("/logout", "/voila/templates/x", "/voila/templates/lab/nope/x.js"):
+        response = requests.get(f"{server.url}{path}", timeout=10, allow_redirects=False)
+        assert response.status_code == 404, (path, response.status_code)
