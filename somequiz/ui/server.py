@@ -152,6 +152,13 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.file_allowlist = []
     # Single sign-on: the proxy's identity headers reach the kernel as HTTP_* variables.
     voila.http_header_envs = configured_headers()
+    _kernel_settings(config)
+    return config
+
+
+def _kernel_settings(config: Config) -> None:
+    """How the server manages its pages' kernels: cap, culling, transport."""
+    options = settings()
     # Kernels of pages nobody is connected to (closed without the beacon, or never opened by
     # a browser) are culled once idle this long; a connected tab is never culled.
     kernels = config.MappingKernelManager
@@ -163,7 +170,6 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     # many kernels starting at once a port picked for one can be taken before it binds, and
     # the server then blocks for good stopping that kernel's heartbeat (see bench/README.md).
     config.KernelManager.transport = "ipc"
-    return config
 
 
 def bound_to_browser(spec: Any) -> Any:
