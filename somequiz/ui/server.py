@@ -152,8 +152,21 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.file_allowlist = []
     # Single sign-on: the proxy's identity headers reach the kernel as HTTP_* variables.
     voila.http_header_envs = configured_headers()
+    config.Voila.tornado_settings = {"headers": HEADERS}
     _kernel_settings(config)
     return config
+
+
+# Sent with every response (jupyter_server adds X-Content-Type-Options: nosniff). No referrer
+# leaves a page (a staff page's address carries its token); no page may be framed, carry a
+# <base> or a plugin, or post a form elsewhere. Scripts are not restricted: Voilà's page runs
+# inline scripts of its own.
+HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'"
+    ),
+}
 
 
 def _kernel_settings(config: Config) -> None:

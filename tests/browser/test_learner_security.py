@@ -238,3 +238,11 @@ def test_odd_paths_answer_404_not_a_server_error(server: Server) -> None:
     for path in ("/logout", "/voila/templates/x", "/voila/templates/lab/nope/x.js"):
         response = requests.get(f"{server.url}{path}", timeout=10, allow_redirects=False)
         assert response.status_code == 404, (path, response.status_code)
+
+
+def test_pages_send_no_referrer_and_cannot_be_framed(server: Server) -> None:
+    response = requests.get(server.page_url(), timeout=60)
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
