@@ -37,7 +37,7 @@ def _choices(step: Step, scenario: Scenario, seen_by: tuple[str, int] | None) ->
     if seen_by is None:
         return list(step.choices)
     attempt_id, scenario_try = seen_by
-    return order.shuffled(step, order.seed(attempt_id, scenario.id, scenario_try, step.id))
+    return order.as_seen(step, attempt_id, scenario.id, scenario_try)
 
 
 def preview(

@@ -210,8 +210,8 @@ class LearnerCourse:
             return None
         number = run.attempts[sid]
         assert self.attempt is not None
-        seed = order.seed(self.attempt.id, sid, number, step.id)
-        return Shown(uuid.uuid4().hex, sid, number, step, tuple(order.shuffled(step, seed)))
+        choices = order.as_seen(step, self.attempt.id, sid, number)
+        return Shown(uuid.uuid4().hex, sid, number, step, tuple(choices))
 
     def answer(self, shown: Shown, chosen: list[str]) -> Feedback | None:
         """Grade and store an answer; None when another tab answered it first."""

@@ -26,3 +26,8 @@ def shuffled(step: Step, seed_value: int) -> list[Choice]:
     random.Random(seed_value).shuffle(free)
     moving = iter(free)
     return [c if c.pinned else next(moving) for c in step.choices]
+
+
+def as_seen(step: Step, attempt_id: str, scenario_id: str, scenario_try: int) -> list[Choice]:
+    """The step's choices as the learner of that attempt and scenario try sees them."""
+    return shuffled(step, seed(attempt_id, scenario_id, scenario_try, step.id))

@@ -27,11 +27,10 @@ from tornado import web
 
 from somequiz.config import settings
 from somequiz.store import load_secret
-from somequiz.ui.limits import RateLimiter
+from somequiz.ui.limits import BROWSER_ATTRIBUTE, RateLimiter
 
 log = logging.getLogger("somequiz.ui.browser")
 COOKIE = "somequiz_browser"
-HANDLER_ATTRIBUTE = "somequiz_browser"
 
 
 @cache
@@ -62,13 +61,13 @@ def identify(handler: Any) -> str:
             secure=handler.request.protocol == "https",
             path="/",
         )
-    setattr(handler, HANDLER_ATTRIBUTE, browser)
+    setattr(handler, BROWSER_ATTRIBUTE, browser)
     return browser
 
 
 def page_browser(handler: Any) -> str | None:
     """The browser id :func:`identify` gave the page request ``handler``."""
-    value = getattr(handler, HANDLER_ATTRIBUTE, None)
+    value = getattr(handler, BROWSER_ATTRIBUTE, None)
     return value if isinstance(value, str) else None
 
 

@@ -36,7 +36,8 @@ from somequiz.ui.identity import BROWSER_ENV
 from somequiz.ui.render import render
 
 log = logging.getLogger("somequiz.ui.limits")
-# Where somequiz.ui.browser leaves a page request's browser id (not imported: no store here).
+# Where somequiz.ui.browser leaves a page request's browser id (defined here: this module
+# imports no store, browser.py imports this one).
 BROWSER_ATTRIBUTE = "somequiz_browser"
 ADDRESS_ATTRIBUTE = "somequiz_address"  # the page request's client address (PageLoadGuard)
 

@@ -65,8 +65,7 @@ def _take_course(content: Content, pick: Pick, attempt_id: str) -> CourseRun:
         while sid not in run.runs or run.can_retry(sid):
             scenario_run = run.start(sid)
             while (step := scenario_run.current) is not None:
-                seed = order.seed(attempt_id, sid, run.attempts[sid], step.id)
-                shown = order.shuffled(step, seed)
+                shown = order.as_seen(step, attempt_id, sid, run.attempts[sid])
                 chosen = pick(shown, rng, step.kind == "multi")
                 scenario_run.answer(step.id, [c.id for c in chosen])
     return run
