@@ -1,2 +1,2 @@
-"""The engine: pure Python, no I/O. ``graph`` is the step graph of a scenario (edges, best and
-richest paths, reachability); ``scoring`` grades answers and holds the pass rules."""
+"""The engine: pure Python, no I/O. ``scoring`` grades answers and holds the pass rules; the
+step graph it walks is the content's (:mod:`somequiz.content.graph`)."""

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import get_args
 
 from somequiz import ui
+from somequiz.content.models import SEVERITIES, THEMES, Channel
 from somequiz.i18n import CATALOGUE, FI, message
-from somequiz.scenario import SEVERITIES, THEMES, Channel
 
 UI = Path(ui.__file__).parent
 KEY = re.compile(r"""\bt\(\s*["']([a-z_-]+)["']\s*[,)]""")
@@ -16,7 +16,11 @@ KEY = re.compile(r"""\bt\(\s*["']([a-z_-]+)["']\s*[,)]""")
 
 def _used_keys() -> set[str]:
     keys = set()
-    for path in [*UI.glob("templates/*.html"), UI / "session.py", UI / "relay.py"]:
+    for path in [
+        *UI.glob("templates/*.html"),
+        UI / "service" / "session.py",
+        UI / "kernel" / "relay.py",
+    ]:
         keys |= set(KEY.findall(path.read_text(encoding="utf-8")))
     return keys
 

@@ -1,0 +1,1 @@
+"""Widgets of the staff pages: ``hr`` (HR dashboard) and ``studio`` (trainer studio)."""
