@@ -11,7 +11,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
@@ -160,82 +160,74 @@ class Builder:
             "definition": definition,
         }
 
-    def attempt(self, row: dict[str, Any], answers: pd.DataFrame) -> list[Statement]:
-        """initialized, answered per step, and for a finished attempt completed,
-        passed or failed and terminated."""
-        aid, actor, course = row["attempt_id"], self.actor(row), self._course(row)
-        started: pd.Timestamp = row["started_at"]
+    def _make(
+        self, row: dict[str, Any], event: str, verb: str, moment: pd.Timestamp, **parts: Any
+    ) -> Statement:
+        """One validated statement of ``row``'s attempt; its id is derived from ``event``."""
+        statement: Statement = {
+            "id": statement_id(row["attempt_id"], event),
+            "actor": self.actor(row),
+            "verb": self._verb(verb),
+            "object": parts.pop("object", self._course(row)),
+            "timestamp": _iso(moment),
+            "version": XAPI_VERSION,
+            "context": parts.pop("context", self._context(row)),
+            **parts,
+        }
+        return validate(statement)
 
-        def make(event: str, verb: str, moment: pd.Timestamp, **parts: Any) -> Statement:
-            statement: Statement = {
-                "id": statement_id(aid, event),
-                "actor": actor,
-                "verb": self._verb(verb),
-                "object": parts.pop("object", course),
-                "timestamp": _iso(moment),
-                "version": XAPI_VERSION,
-                "context": parts.pop("context", self._context(row)),
-                **parts,
-            }
-            return validate(statement)
+    def _answered(
+        self, row: dict[str, Any], answer: dict[Hashable, Any], previous: pd.Timestamp
+    ) -> Statement:
+        """The "answered" statement of one stored answer; its duration runs from ``previous``."""
+        scenario = self.content.scenarios.get(answer["scenario_id"])
+        step = scenario.step(answer["step_id"]) if scenario else None
+        moment = answer["answered_at"]
+        extensions = {
+            f"{self.base}/extensions/scenario-hash": answer["scenario_hash"],
+            f"{self.base}/extensions/scenario-try": int(answer["scenario_try"]),
+        }
+        context = self._context(row, extensions)
+        context["contextActivities"] = {"parent": [self._course(row)]}
+        return self._make(
+            row,
+            f"answered/{answer['answer_id']}",
+            "answered",
+            moment,
+            object=self._interaction(answer["scenario_id"], step, answer["step_id"]),
+            context=context,
+            result={
+                "response": "[,]".join(answer["chosen"]),
+                "score": self._score(answer["points"], answer["max_points"]),
+                "success": answer["severity"] == "best",
+                "duration": _duration(previous, moment),
+            },
+        )
 
-        out = [make("initialized", "initialized", started)]
-        previous = started
-        for answer in answers.to_dict("records"):
-            scenario = self.content.scenarios.get(answer["scenario_id"])
-            step = scenario.step(answer["step_id"]) if scenario else None
-            moment = answer["answered_at"]
-            extensions = {
-                f"{self.base}/extensions/scenario-hash": answer["scenario_hash"],
-                f"{self.base}/extensions/scenario-try": int(answer["scenario_try"]),
-            }
-            context = self._context(row, extensions)
-            context["contextActivities"] = {"parent": [course]}
-            out.append(
-                make(
-                    f"answered/{answer['answer_id']}",
-                    "answered",
-                    moment,
-                    object=self._interaction(answer["scenario_id"], step, answer["step_id"]),
-                    context=context,
-                    result={
-                        "response": "[,]".join(answer["chosen"]),
-                        "score": self._score(answer["points"], answer["max_points"]),
-                        "success": answer["severity"] == "best",
-                        "duration": _duration(previous, moment),
-                    },
-                )
-            )
-            previous = moment
-        if pd.isna(row.get("completed_at")):
-            return out
+    def _ending(self, row: dict[str, Any]) -> list[Statement]:
+        """completed, passed or failed, and terminated, for a finished attempt."""
         ended: pd.Timestamp = row["completed_at"]
         passed = bool(row["passed"])
         score = self._score(row["points"], row["max_points"])
-        duration = _duration(started, ended)
-        out.append(
-            make(
-                "completed",
-                "completed",
-                ended,
-                result={"score": score, "completion": True, "duration": duration},
-            )
-        )
+        duration = _duration(row["started_at"], ended)
+        done = {"score": score, "completion": True, "duration": duration}
         verdict = "passed" if passed else "failed"
-        out.append(
-            make(
-                "verdict",
-                verdict,
-                ended,
-                result={
-                    "score": score,
-                    "success": passed,
-                    "completion": True,
-                    "duration": duration,
-                },
-            )
-        )
-        out.append(make("terminated", "terminated", ended, result={"duration": duration}))
+        return [
+            self._make(row, "completed", "completed", ended, result=done),
+            self._make(row, "verdict", verdict, ended, result={**done, "success": passed}),
+            self._make(row, "terminated", "terminated", ended, result={"duration": duration}),
+        ]
+
+    def attempt(self, row: dict[str, Any], answers: pd.DataFrame) -> list[Statement]:
+        """initialized, answered per step, and for a finished attempt completed,
+        passed or failed and terminated."""
+        previous: pd.Timestamp = row["started_at"]
+        out = [self._make(row, "initialized", "initialized", previous)]
+        for answer in answers.to_dict("records"):
+            out.append(self._answered(row, answer, previous))
+            previous = answer["answered_at"]
+        if not pd.isna(row.get("completed_at")):
+            out.extend(self._ending(row))
         return out
 
 

@@ -136,7 +136,6 @@ def certificate_pdf(
     from somequiz.i18n import Messages
 
     t = Messages(lang)
-    percent = round(100 * points / max_points) if max_points else 0
     shown_name = _clip(name, _MAX_NAME)
     rows = [(t("field_name"), shown_name, False)]
     if employee_number.strip():
@@ -145,8 +144,7 @@ def certificate_pdf(
         rows.append((t("field_unit"), _clip(unit, _MAX_FIELD), False))
     if self_reported:
         rows.append((t("identity"), t("identity_self_reported"), False))
-    score = t("result_score", points=points, max=max_points, percent=percent)
-    rows.append((t("result_heading"), score, False))
+    rows.append((t("result_heading"), _score(t, points, max_points), False))
     rows.append((t("certificate_code"), _clip(code, _MAX_CODE), True))
     texts = _Texts(
         lang=lang,
@@ -167,16 +165,19 @@ def certificate_pdf(
     return bytes(pdf.output())
 
 
-def _draw(texts: _Texts, scale: float) -> Any:
-    """The certificate drawn with type and spacing times ``scale``."""
-    from fpdf import FPDF
+def _score(t: Any, points: int, max_points: int) -> str:
+    percent = round(100 * points / max_points) if max_points else 0
+    return str(t("result_score", points=points, max=max_points, percent=percent))
 
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(25, 30 * scale, 25)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    fonts = _load_fonts(pdf)
+
+class _Pen:
+    """Writes the certificate's lines on one PDF with type and spacing times ``scale``."""
+
+    def __init__(self, pdf: Any, fonts: _Fonts, scale: float) -> None:
+        self.pdf, self.fonts, self.scale = pdf, fonts, scale
 
     def write(
+        self,
         text: str,
         size: float,
         *,
@@ -185,52 +186,75 @@ def _draw(texts: _Texts, scale: float) -> Any:
         mono: bool = False,
         width: float = 0,
     ) -> None:
-        pdf.set_font(fonts.mono if mono else fonts.sans, style=style, size=size * scale)
+        pdf, fonts = self.pdf, self.fonts
+        pdf.set_font(fonts.mono if mono else fonts.sans, style=style, size=size * self.scale)
         key = pdf.current_font.fontkey if pdf.current_font else ""
         pdf.set_text_color(*color)
         pdf.multi_cell(
             width,
-            size * scale * 0.5,
+            size * self.scale * 0.5,
             _fit(text, fonts.covers.get(key, _LATIN_1), fonts.replacement),
             align="L",
             new_x="LMARGIN",
             new_y="NEXT",
         )
 
-    def gap(mm: float) -> None:
-        pdf.ln(mm * scale)
+    def gap(self, mm: float) -> None:
+        self.pdf.ln(mm * self.scale)
 
+    def rule(self) -> None:
+        pdf = self.pdf
+        pdf.line(pdf.l_margin, pdf.y, pdf.w - pdf.r_margin, pdf.y)
+
+    def rows(self, rows: list[tuple[str, str, bool]], label_width: float = 45) -> None:
+        """Label and value side by side; the next row starts below the taller of the two."""
+        pdf = self.pdf
+        for label, value, mono in rows:
+            top = pdf.y
+            self.write(label, 11, style="B", width=label_width - 3)
+            below_label = pdf.y
+            pdf.set_xy(pdf.l_margin + label_width, top)
+            self.write(value, 13 if mono else 11, mono=mono)
+            pdf.set_y(max(pdf.y, below_label))
+            self.gap(3)
+
+
+def _page(texts: _Texts, scale: float) -> Any:
+    """An empty A4 page with the certificate's metadata, margins and top band."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_margins(25, 30 * scale, 25)
+    pdf.set_auto_page_break(auto=True, margin=20)
     pdf.set_title(f"{texts.title} – {texts.course}")
     pdf.set_author(texts.author)
     pdf.set_subject(texts.course)
     pdf.set_creator(texts.creator)
     pdf.set_lang(texts.lang)
+    return pdf
+
+
+def _draw(texts: _Texts, scale: float) -> Any:
+    """The certificate drawn with type and spacing times ``scale``."""
+    pdf = _page(texts, scale)
+    pen = _Pen(pdf, _load_fonts(pdf), scale)
     pdf.add_page()
     pdf.set_fill_color(*_BLUE)
     pdf.rect(0, 0, pdf.w, 8, style="F")
     pdf.set_draw_color(*_RULE)
-
-    write(texts.title, 22, style="B", color=_DARK_BLUE)
-    gap(1)
-    write(texts.org, 11, color=_GREY)
-    gap(16)
-    write(texts.statement, 13)
-    gap(4)
-    write(texts.course, 16, style="B", color=_DARK_BLUE)
-    gap(8)
-    pdf.line(pdf.l_margin, pdf.y, pdf.w - pdf.r_margin, pdf.y)
-    gap(6)
-    label_width = 45
-    for label, value, mono in texts.rows:
-        top = pdf.y
-        write(label, 11, style="B", width=label_width - 3)
-        below_label = pdf.y
-        pdf.set_xy(pdf.l_margin + label_width, top)
-        write(value, 13 if mono else 11, mono=mono)
-        pdf.set_y(max(pdf.y, below_label))
-        gap(3)
-    gap(6)
-    pdf.line(pdf.l_margin, pdf.y, pdf.w - pdf.r_margin, pdf.y)
-    gap(6)
-    write(texts.verify, 10, color=_GREY)
+    pen.write(texts.title, 22, style="B", color=_DARK_BLUE)
+    pen.gap(1)
+    pen.write(texts.org, 11, color=_GREY)
+    pen.gap(16)
+    pen.write(texts.statement, 13)
+    pen.gap(4)
+    pen.write(texts.course, 16, style="B", color=_DARK_BLUE)
+    pen.gap(8)
+    pen.rule()
+    pen.gap(6)
+    pen.rows(texts.rows)
+    pen.gap(6)
+    pen.rule()
+    pen.gap(6)
+    pen.write(texts.verify, 10, color=_GREY)
     return pdf
