@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from somequiz.content.kinds import kind_of
 from somequiz.content.models import Choice, Scenario, Step
 
 
@@ -18,27 +19,27 @@ class Edge:
 
 
 def edges(scenario: Scenario, step: Step) -> Iterator[Edge]:
-    """Every move out of ``step``; a multi-select step moves by its default only."""
-    if step.kind == "multi":
+    """Every move out of ``step``; a step whose choices do not branch moves by its default."""
+    if not kind_of(step).branches:
         yield Edge(step, None, scenario.default_next(step))
         return
     for choice in step.choices:
         yield Edge(step, choice, scenario.next_after(step, choice))
 
 
+def target(scenario: Scenario, step: Step, choice: Choice) -> str | None:
+    """Where answering ``step`` with ``choice`` (among others) leads."""
+    return scenario.next_after(step, kind_of(step).deciding((choice,)))
+
+
 def step_max_points(step: Step) -> int:
-    """Most points a step can give (multi-select: all positive choices together)."""
-    if step.kind == "multi":
-        return sum(c.points for c in step.choices if c.points > 0)
-    return max(c.points for c in step.choices)
+    """Most points a step can give."""
+    return kind_of(step).max_points(step)
 
 
 def best_selection(step: Step) -> tuple[str, ...]:
     """The choice ids a perfect answer selects."""
-    if step.kind == "multi":
-        return tuple(c.id for c in step.choices if c.points > 0)
-    best = max(step.choices, key=lambda c: c.points)
-    return (best.id,)
+    return kind_of(step).best(step)
 
 
 def reachable(scenario: Scenario) -> set[str]:
@@ -90,8 +91,8 @@ def best_path(scenario: Scenario) -> list[Step]:
     while step is not None and step not in path:
         path.append(step)
         choice = step.choices[[c.id for c in step.choices].index(best_selection(step)[0])]
-        target = scenario.next_after(step, choice if step.kind == "single" else None)
-        step = scenario.step(target) if target is not None else None
+        then = target(scenario, step, choice)
+        step = scenario.step(then) if then is not None else None
     return path
 
 

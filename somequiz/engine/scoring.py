@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from somequiz.content import graph
+from somequiz.content.kinds import kind_of, worst
 from somequiz.content.models import (
-    SEVERITIES,
     Catalogue,
     Choice,
     Course,
@@ -31,13 +31,6 @@ from somequiz.content.models import (
     Step,
 )
 from somequiz.errors import AnswerError
-
-_RANK = {severity: n for n, severity in enumerate(SEVERITIES)}
-
-
-def worst(severities: Iterable[Severity]) -> Severity:
-    """The most serious of ``severities`` (``best`` for none)."""
-    return max(severities, key=_RANK.__getitem__, default="best")
 
 
 @dataclass(frozen=True)
@@ -124,7 +117,7 @@ class ScenarioRun:
             raise AnswerError("Valitse vähintään yksi vaihtoehto.")
         if any(i not in by_id for i in ids):
             raise AnswerError("Tuntematon vaihtoehto.")
-        if step.kind == "single" and len(ids) != 1:
+        if len(ids) not in kind_of(step).sizes(step):
             raise AnswerError("Valitse yksi vaihtoehto.")
         picked = tuple(c for c in step.choices if c.id in ids)
         feedback = self._grade(step, picked)
@@ -134,24 +127,18 @@ class ScenarioRun:
         return feedback
 
     def _grade(self, step: Step, picked: tuple[Choice, ...]) -> Feedback:
-        best = set(graph.best_selection(step))
+        kind = kind_of(step)
+        best = set(kind.best(step))
         missed = tuple(c for c in step.choices if c.id in best and c not in picked)
-        severity = worst(c.severity for c in picked)
-        if step.kind == "multi":
-            points = max(0, sum(c.points for c in picked))
-            if missed:
-                severity = worst([severity, "acceptable"])
-        else:
-            points = picked[0].points
-        target = self.scenario.next_after(step, picked[0] if step.kind == "single" else None)
+        target = self.scenario.next_after(step, kind.deciding(picked))
         ending = self.scenario.ending(target) if target else None
         rules = tuple(dict.fromkeys(r for c in (*picked, *missed) for r in c.rules))
         return Feedback(
             step_id=step.id,
             chosen=tuple(c.id for c in picked),
-            points=points,
-            max_points=graph.step_max_points(step),
-            severity=severity,
+            points=kind.points(picked),
+            max_points=kind.max_points(step),
+            severity=kind.severity(picked, missed),
             choices=picked,
             missed=missed,
             rules=rules,
