@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from somequiz.content import fingerprint, graph
 from somequiz.content.checks import Reporter, iter_texts
+from somequiz.content.kinds import kind_of
 from somequiz.content.loader import Problem, SourceMap
 from somequiz.content.models import Choice, Scenario, Step
 
@@ -28,9 +29,9 @@ _ABSOLUTE = re.compile(r"\b(aina|koskaan|ikinä|ehdottomasti)\b", re.IGNORECASE)
 
 
 def _singles(scenario: Scenario) -> Iterator[tuple[int, Step, Choice]]:
-    """Single-choice steps with their index and best choice."""
+    """Steps answered with one choice, with their index and best choice."""
     for i, step in enumerate(scenario.steps):
-        if step.kind == "single":
+        if kind_of(step).sizes(step) == range(1, 2):
             best_id = graph.best_selection(step)[0]
             yield i, step, next(c for c in step.choices if c.id == best_id)
 
@@ -136,9 +137,9 @@ def check_endings(report: Reporter, scenario: Scenario) -> None:
 
     for i, step in enumerate(scenario.steps):
         for j, choice in enumerate(step.choices):
-            if step.kind != "single" or choice.severity != "harmful":
+            if not kind_of(step).branches or choice.severity != "harmful":
                 continue
-            reached = endings_from(scenario.next_after(step, choice))
+            reached = endings_from(graph.target(scenario, step, choice))
             good = sorted(e for e in reached if _outcome(scenario, e) == "success")
             if good:
                 report.warning(

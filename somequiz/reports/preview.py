@@ -68,7 +68,7 @@ def preview(
         out += _wrap(step.narrative, lang, "  ")
         out += _wrap(step.prompt, lang, "  ? ")
         for choice in _choices(step, scenario, seen_by):
-            target = scenario.next_after(step, choice if step.kind == "single" else None)
+            target = graph.target(scenario, step, choice)
             severity = SEVERITY_FI[choice.severity] + (", kiinnitetty" if choice.pinned else "")
             out += _wrap(choice.text, lang, f"  - {choice.id}: ")
             out.append(f"      {severity}, {choice.points} p. → {target}")

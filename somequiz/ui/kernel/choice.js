@@ -37,7 +37,7 @@ function render({ model, el }) {
     const legend = text("legend", "", model.get("prompt"));
     legend.id = `${uid}-legend`;
     fieldset.appendChild(legend);
-    const hint = text("p", "sq-hint", multi ? labels.choose_many : labels.choose_one);
+    const hint = text("p", "sq-hint", labels.choose);
     hint.id = `${uid}-hint`;
     fieldset.appendChild(hint);
     model.get("choices").forEach((choice, index) => {

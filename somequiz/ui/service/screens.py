@@ -87,7 +87,7 @@ class Screens:
                 for c in picked
             ],
             "missed": [{"text": self.tx(c.text), "feedback": self.tx(c.feedback)} for c in missed],
-            "missed_label": self.t("missed" if shown.step.kind == "multi" else "missed_single"),
+            "missed_label": self.t(f"kind_{shown.step.kind}_missed"),
             "rules": self._rules(feedback.rules),
             "consequences": [self.tx(c.consequence) for c in feedback.choices if c.consequence],
             "ending": (
@@ -210,10 +210,8 @@ class Screens:
             focus_title=first_step,
             show_back=self.only is None,
         )
-        labels = {
-            key: self.t(key)
-            for key in ("choose_one", "choose_many", "submit", "choose_first", "saving", "feedback")
-        }
+        labels = {key: self.t(key) for key in ("submit", "choose_first", "saving", "feedback")}
+        labels["choose"] = self.t(f"kind_{step.kind}_choose")
         self.step.token = ref.token
         self.step.step_label = self.t("step_of", n=len(run.feedback) + 1)
         self.step.narrative = self.tx(step.narrative)
