@@ -14,6 +14,7 @@ from somequiz.coverage import coverage as coverage_of
 from somequiz.coverage import render as render_coverage
 from somequiz.diff import diff
 from somequiz.errors import ContentError
+from somequiz.loader import SAY
 from somequiz.preview import preview as render_preview
 from somequiz.review import write_review_sheet
 from somequiz.schema import schema_files
@@ -28,11 +29,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.level == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = SAY.count("v_warnings", len(problems) - errors)
     if errors:
-        click.echo(f"{errors} virhettä, {warnings} varoitusta.", err=True)
+        click.echo(
+            SAY("v_summary_failed", errors=SAY.count("v_errors", errors), warnings=warnings),
+            err=True,
+        )
         sys.exit(1)
-    click.echo(f"Kunnossa ({warnings} varoitusta).", err=True)
+    click.echo(SAY("v_summary_ok", warnings=warnings), err=True)
 
 
 def _content() -> Content:
