@@ -26,6 +26,8 @@ class Content:
     scenarios: dict[str, Scenario]
     folder: Path
     problems: list[Problem] = field(default_factory=list)
+    # Course scenarios left out of ``course`` because their files have errors (studio only).
+    left_out: list[str] = field(default_factory=list)
     # Derived values (content hashes) computed once per loaded content; see somequiz.hashing.
     memo: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -142,8 +144,9 @@ def _load_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
     if catalogue is None or course is None:
         return None, problems
     shown = [sid for sid in course.scenarios if sid in scenarios.sound]
+    left_out = [sid for sid in course.scenarios if sid not in scenarios.sound]
     usable = course.model_copy(update={"scenarios": shown})
-    return Content(catalogue, usable, scenarios.sound, folder, problems), problems
+    return Content(catalogue, usable, scenarios.sound, folder, problems, left_out), problems
 
 
 def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
