@@ -33,7 +33,7 @@ SEVERITY_COLOURS = {
 # Graph labels: wrapped, not cut, at a size that stays readable when the SVG is not scaled.
 _LABEL_WIDTH = 30
 _LABEL_LINES = 4
-_FONT_SIZE = "13"
+_FONT_SIZE = "11"
 
 Version = Literal["current", "last_good", "partial", "none"]
 

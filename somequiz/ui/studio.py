@@ -100,7 +100,10 @@ class Studio:
     def __init__(self) -> None:
         self.shown: studio.Snapshot | None = None
         self.last_good: studio.Snapshot | None = None
-        self.picker = widgets.Dropdown(description=T("studio_scenario"), layout={"width": "32rem"})
+        self.picker = widgets.Dropdown(
+            description=T("studio_scenario"),
+            layout={"flex": "1 1 16rem", "width": "auto", "max_width": "36rem", "min_width": "0"},
+        )
         self.reload = widgets.Button(description=T("studio_reload"), icon="refresh")
         self.status = widgets.HTML()
         self.scenario_out = widgets.Output()
@@ -156,7 +159,9 @@ class Studio:
         scenario = content.scenarios[self.picker.value]
         svg = Markup(studio.scenario_graph_svg(scenario))  # Graphviz escapes its labels
         display(HTML(render("studio_graph.html", T, svg=svg)))
-        display(HTML(learner_preview(content, scenario)))
+        # A widget, not a rendered-HTML output: the notebook's styles for rendered HTML (lists,
+        # headings, tables) would make it look unlike the learner's page.
+        display(widgets.HTML(learner_preview(content, scenario)))
 
     def _coverage(self) -> None:
         content = self.shown.content if self.shown else None
@@ -164,7 +169,10 @@ class Studio:
             display(_block(None, T("studio_nothing_to_show")))
             return
         frame = studio.coverage_frame(content)
-        styled = frame.style.background_gradient(cmap="Blues").format(escape="html")
+        # One colour scale for the whole matrix (not one per column), the totals left plain.
+        scenarios = list(frame.columns[:-1])
+        gradient = frame.style.background_gradient(cmap="Blues", axis=None, subset=scenarios)
+        styled = gradient.format(escape="html")
         table = Markup(styled.set_caption(T("studio_coverage_table")).to_html())
         intro = [T("studio_coverage_intro"), T("studio_coverage_columns")]
         values = {"intro": intro, "legend": studio.coverage_legend(content)}
