@@ -170,7 +170,7 @@ class Studio:
             return
         frame = studio.coverage_frame(content)
         # One colour scale for the whole matrix (not one per column), the totals left plain.
-        scenarios = list(frame.columns[:-1])
+        scenarios = frame.columns[:-1]
         gradient = frame.style.background_gradient(cmap="Blues", axis=None, subset=scenarios)
         styled = gradient.format(escape="html")
         table = Markup(styled.set_caption(T("studio_coverage_table")).to_html())
