@@ -157,7 +157,7 @@ EN: dict[str, str] = {
     "busy_kept": "Your progress is saved: when you come back with the same details, you "
     "continue where you left off.",
     "busy_retry": "Try again",
-    # Trainer tools: validation findings (somequiz.loader, checks, content) and the studio
+    # Trainer tools: validation findings (somequiz.content.loader, checks, content) and the studio
     "v_warning_prefix": "warning: ",
     "v_errors_one": "{n} error",
     "v_errors_other": "{n} errors",

@@ -156,7 +156,7 @@ SV: dict[str, str] = {
     "busy_kept": "Dina framsteg är sparade: när du kommer tillbaka med samma uppgifter fortsätter "
     "du där du slutade.",
     "busy_retry": "Försök igen",
-    # Trainer tools: validation findings (somequiz.loader, checks, content) and the studio
+    # Trainer tools: validation findings (somequiz.content.loader, checks, content) and the studio
     "v_warning_prefix": "varning: ",
     "v_errors_one": "{n} fel",
     "v_errors_other": "{n} fel",

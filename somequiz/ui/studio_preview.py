@@ -12,12 +12,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from somequiz.content import Content
-from somequiz.engine import graph
+from somequiz.content import graph
+from somequiz.content.folder import Content
+from somequiz.content.models import Choice, Scenario, Step
+from somequiz.content.text import Lang
 from somequiz.engine.scoring import ScenarioRun
 from somequiz.i18n import Messages
-from somequiz.scenario import Choice, Scenario, Step
-from somequiz.text import Lang
 from somequiz.ui.render import render
 from somequiz.ui.views import feedback_view, situation_view, text_in
 

@@ -1,6 +1,6 @@
 """Template values of the learner's scenario screens, shared with the trainer's preview.
 
-The learner page (:class:`somequiz.ui.screens.Screens`) and the studio's preview
+The learner page (:class:`somequiz.ui.service.screens.Screens`) and the studio's preview
 (:mod:`somequiz.ui.studio_preview`) draw a situation and an answer's feedback from the same
 values and the same templates, so the trainer sees exactly what the learner sees.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from somequiz.content.models import Catalogue, Choice, Scenario, StepKind
+from somequiz.content.text import Lang, Translations
 from somequiz.engine.scoring import Feedback
 from somequiz.i18n import Messages
-from somequiz.scenario import Catalogue, Choice, Scenario, StepKind
-from somequiz.text import Lang, Translations
 from somequiz.ui.render import channel_icon
 
 
