@@ -51,7 +51,8 @@ def test_validate_reports_every_broken_file_and_exits_1(folder: Path) -> None:
     assert out.splitlines() == [
         f"{folder}/a.yaml:8:1: sarkainmerkki (tab): sisennä välilyönneillä",
         f"{folder}/b.yaml:1:1: binääritiedosto: tähän kuuluu YAML-tekstiä",
-        f"{folder}/c.yaml:20:17: tuntematon sääntö 'media-esimies' (katso guideline.yaml)",
+        f"{folder}/c.yaml:20:17: vaihe 1, vaihtoehto 1, sääntö 1: sääntöä 'media-esimies' ei ole "
+        "ohjeen sääntöluettelossa (guideline.yaml): tarkoititko 'media-esimiehelle'?",
         f"{folder}/minimal.yaml:2:5: skenaario 'minimal' on jo tiedostossa c.yaml",
     ]
     assert err == "4 virhettä, 0 varoitusta.\n"
@@ -70,6 +71,44 @@ def test_validate_course_with_unknown_scenario(folder: Path) -> None:
     code, out, _ = run("validate")
     assert code == 1
     assert out.endswith("skenaariota 'puuttuu' ei löydy kansiosta\n")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_three_typical_mistakes_give_three_plain_errors(tmp_path: Path) -> None:
+    """Bad indentation, a misspelt key and a `next:` to a missing step: one error each, no
+    cascade (a file that failed is not also "missing" from the course), counted from 1."""
+    folder = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", folder)
+    _edit(
+        folder / "kerro-omasta-tyosta.yaml",
+        "        severity: acceptable",
+        "      severity: acceptable",
+    )
+    _edit(folder / "vaite-facebook-ryhmassa.yaml", "        feedback:", "        feedbak:")
+    _edit(folder / "oma-mielipide-paatoksesta.yaml", "next: jaettu-ryhmaan", "next: jaettu-ryhmaa")
+    code, out, err = run("validate", str(folder))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{folder}/kerro-omasta-tyosta.yaml:60:7: rivi 60 on sisennetty 6 välilyönnillä, "
+        "odotettiin 8 (kuten rivillä 51)",
+        f"{folder}/oma-mielipide-paatoksesta.yaml:76:15: vaihe 1, vaihtoehto 1, next: vaihetta "
+        "tai loppua 'jaettu-ryhmaa' ei ole tässä skenaariossa: tarkoititko 'jaettu-ryhmaan'?",
+        f"{folder}/vaite-facebook-ryhmassa.yaml:67:9: vaihe 1, vaihtoehto 1: tuntematon kenttä "
+        "'feedbak': tarkoititko 'feedback'?",
+    ]
+    assert err == "3 virhettä, 0 varoitusta.\n"
+
+
+def test_validate_counts_one_error_and_one_warning_in_the_singular(folder: Path) -> None:
+    shutil.copy(FIXTURES / "invalid" / "empty-file.yaml", folder / "tyhja.yaml")
+    assert run("validate", str(folder / "tyhja.yaml"))[2] == "1 virhe, 0 varoitusta.\n"
+    code, out, err = run("validate", str(FIXTURES / "warnings" / "two-choices.yaml"))
+    assert (code, len(out.splitlines()), err) == (0, 1, "Kunnossa (1 varoitus).\n")
 
 
 def test_validate_warnings_exit_0(folder: Path) -> None:

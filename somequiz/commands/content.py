@@ -11,6 +11,7 @@ from somequiz.config import settings
 from somequiz.content import fingerprint as fingerprints
 from somequiz.content.diff import diff
 from somequiz.content.folder import Content, check_paths, load_content
+from somequiz.content.loader import SAY
 from somequiz.content.schema import schema_files
 from somequiz.content.text import LANGS, Lang
 from somequiz.errors import ContentError
@@ -28,11 +29,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.level == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = SAY.count("v_warnings", len(problems) - errors)
     if errors:
-        click.echo(f"{errors} virhettä, {warnings} varoitusta.", err=True)
+        click.echo(
+            SAY("v_summary_failed", errors=SAY.count("v_errors", errors), warnings=warnings),
+            err=True,
+        )
         sys.exit(1)
-    click.echo(f"Kunnossa ({warnings} varoitusta).", err=True)
+    click.echo(SAY("v_summary_ok", warnings=warnings), err=True)
 
 
 def _content() -> Content:

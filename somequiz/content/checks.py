@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
 from somequiz.content import graph
-from somequiz.content.loader import Loc, Problem, SourceMap
+from somequiz.content.loader import SAY, Loc, Problem, SourceMap, did_you_mean, where
 from somequiz.content.models import SEVERITIES, Scenario
 from somequiz.content.text import Lang, Translations
 
@@ -22,11 +23,21 @@ class Reporter:
         self.source = source
         self.problems: list[Problem] = []
 
-    def error(self, loc: Loc, message: str) -> None:
-        self.problems.append(Problem(self.path, *self.source.position(loc), message))
+    def error(self, loc: Loc, message: str, *, named: bool = True) -> None:
+        """An error at ``loc``, named as the trainer counts ("vaihe 1, vaihtoehto 2") unless
+        the message speaks of the whole file."""
+        self._add(loc if named else (), message, "error", self.source.position(loc))
 
     def warning(self, loc: Loc, message: str) -> None:
-        self.problems.append(Problem(self.path, *self.source.position(loc), message, "warning"))
+        """A warning at ``loc``."""
+        self._add(loc, message, "warning", self.source.position(loc))
+
+    def _add(
+        self, loc: Loc, message: str, level: Literal["error", "warning"], at: tuple[int, int]
+    ) -> None:
+        context = where(loc)
+        text = f"{context}: {message}" if context else message
+        self.problems.append(Problem(self.path, *at, text, level))
 
 
 def iter_texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, Translations]]:
@@ -47,7 +58,7 @@ def check_translations(report: Reporter, model: BaseModel, languages: list[Lang]
     for loc, text in iter_texts(model):
         missing = [lang for lang in languages if not text.has(lang)]
         if missing:
-            report.warning(loc, f"käännös puuttuu: {', '.join(missing)}")
+            report.warning(loc, SAY("v_missing_translation", languages=", ".join(missing)))
 
 
 def _check_ids(report: Reporter, scenario: Scenario) -> None:
@@ -56,17 +67,13 @@ def _check_ids(report: Reporter, scenario: Scenario) -> None:
     counts = Counter(node_id for _, _, node_id in nodes)
     for field, index, node_id in nodes:
         if counts[node_id] > 1:
-            report.error(
-                (field, index, "id"),
-                f"tunniste '{node_id}' on käytössä useammin kuin kerran",
-            )
+            report.error((field, index, "id"), SAY("v_duplicate_id", id=node_id))
     for i, step in enumerate(scenario.steps):
         choice_counts = Counter(c.id for c in step.choices)
         for j, choice in enumerate(step.choices):
             if choice_counts[choice.id] > 1:
                 report.error(
-                    ("steps", i, "choices", j, "id"),
-                    f"vaihtoehto '{choice.id}' on vaiheessa kahdesti",
+                    ("steps", i, "choices", j, "id"), SAY("v_duplicate_choice", id=choice.id)
                 )
 
 
@@ -75,58 +82,56 @@ def _check_choices(report: Reporter, scenario: Scenario, rule_ids: set[str] | No
     for i, step in enumerate(scenario.steps):
         at = ("steps", i)
         if step.kind == "single" and not any(c.severity == "best" for c in step.choices):
-            report.error(at, f"vaiheessa '{step.id}' ei ole yhtään best-vaihtoehtoa")
+            report.error(at, SAY("v_no_best", step=step.id))
         if step.kind == "multi" and not any(c.points > 0 for c in step.choices):
-            report.error(at, f"vaiheessa '{step.id}' ei ole yhtään pisteitä antavaa vaihtoehtoa")
+            report.error(at, SAY("v_no_points_in_step", step=step.id))
         top = max(c.points for c in step.choices)
         for j, choice in enumerate(step.choices):
             here = (*at, "choices", j)
             if choice.next is not None and step.kind == "multi":
-                report.error(
-                    (*here, "next"),
-                    "next kuuluu vaiheelle, ei multi-vaiheen vaihtoehdolle",
-                )
+                report.error((*here, "next"), SAY("v_next_on_multi_choice"))
             if step.kind == "single" and choice.severity == "best" and choice.points < top:
-                report.error(
-                    (*here, "points"),
-                    "best-vaihtoehdolla pitää olla vaiheen suurimmat pisteet",
-                )
+                report.error((*here, "points"), SAY("v_best_not_highest"))
             if rank[choice.severity] >= rank["risky"] and choice.points > 0:
                 report.error(
-                    (*here, "points"),
-                    f"{choice.severity}-vaihtoehto ei voi antaa pisteitä",
+                    (*here, "points"), SAY("v_bad_choice_points", severity=choice.severity)
                 )
             for k, rule_id in enumerate(choice.rules):
                 if rule_ids is not None and rule_id not in rule_ids:
-                    report.error(
-                        (*here, "rules", k),
-                        f"tuntematon sääntö '{rule_id}' (katso guideline.yaml)",
-                    )
+                    hint = did_you_mean(rule_id, rule_ids)
+                    report.error((*here, "rules", k), SAY("v_unknown_rule", rule=rule_id) + hint)
 
 
-def _check_graph(report: Reporter, scenario: Scenario) -> None:
+def _check_targets(report: Reporter, scenario: Scenario) -> bool:
+    """Report every ``next`` that names no step or ending; True when all of them do."""
     targets = {s.id for s in scenario.steps} | {e.id for e in scenario.endings}
-    broken = False
-    for i, step in enumerate(scenario.steps):
-        if step.next is not None and step.next not in targets:
-            report.error(("steps", i, "next"), f"next '{step.next}' ei ole vaihe eikä loppu")
-            broken = True
-        for j, choice in enumerate(step.choices):
-            if choice.next is not None and choice.next not in targets:
-                report.error(
-                    ("steps", i, "choices", j, "next"),
-                    f"next '{choice.next}' ei ole vaihe eikä loppu",
-                )
-                broken = True
-    if broken:
-        return
+    links: list[tuple[Loc, str | None]]
+    links = [(("steps", i, "next"), step.next) for i, step in enumerate(scenario.steps)]
+    links += [
+        (("steps", i, "choices", j, "next"), choice.next)
+        for i, step in enumerate(scenario.steps)
+        for j, choice in enumerate(step.choices)
+    ]
+    broken = [
+        (loc, target) for loc, target in links if target is not None and target not in targets
+    ]
+    for loc, target in broken:
+        report.error(loc, SAY("v_unknown_next", target=target) + did_you_mean(target, targets))
+    return not broken
+
+
+def _check_dead_ends(report: Reporter, scenario: Scenario) -> bool:
+    """Report steps with a way out that leads nowhere; True when there are none."""
+    clean = True
     for i, step in enumerate(scenario.steps):
         if any(edge.target is None for edge in graph.edges(scenario, step)):
-            report.error(
-                ("steps", i),
-                f"umpikuja: vaiheesta '{step.id}' ei pääse eteenpäin; anna next, joka vie loppuun",
-            )
-            broken = True
+            report.error(("steps", i), SAY("v_dead_end", step=step.id))
+            clean = False
+    return clean
+
+
+def _check_fall_through(report: Reporter, scenario: Scenario) -> None:
+    """Warn when a branch's follow-up step is also reached by default from the step above."""
     branch_targets = {c.next for s in scenario.steps for c in s.choices if c.next is not None}
     for i, step in enumerate(scenario.steps[1:], start=1):
         previous = scenario.steps[i - 1]
@@ -134,35 +139,40 @@ def _check_graph(report: Reporter, scenario: Scenario) -> None:
             e.choice is None or e.choice.next is None for e in graph.edges(scenario, previous)
         )
         if step.id in branch_targets and previous.next is None and falls_through:
-            report.warning(
-                ("steps", i),
-                f"seurausvaihe '{step.id}' tulee myös vaiheen '{previous.id}' jälkeen "
-                f"oletuksena: anna vaiheelle '{previous.id}' oma next",
-            )
+            report.warning(("steps", i), SAY("v_fall_through", step=step.id, previous=previous.id))
+
+
+def _check_reach(report: Reporter, scenario: Scenario) -> None:
     reached = graph.reachable(scenario)
     for i, step in enumerate(scenario.steps):
         if step.id not in reached:
-            report.error(("steps", i), f"vaiheeseen '{step.id}' ei pääse mistään")
+            report.error(("steps", i), SAY("v_unreachable_step", step=step.id))
     for i, ending in enumerate(scenario.endings):
         if ending.id not in reached:
-            report.warning(("endings", i), f"loppuun '{ending.id}' ei pääse mistään")
+            report.warning(("endings", i), SAY("v_unreachable_ending", ending=ending.id))
+
+
+def _check_points(report: Reporter, scenario: Scenario) -> None:
+    """The best path must give points, and no detour more than it (graph must be acyclic)."""
+    best, richest = graph.max_points(scenario), graph.richest_path_points(scenario)
+    if best <= 0:
+        report.error(("steps",), SAY("v_no_points"), named=False)
+    elif richest > best:
+        report.error(("steps",), SAY("v_richer_detour", richest=richest, best=best), named=False)
+
+
+def _check_graph(report: Reporter, scenario: Scenario) -> None:
+    if not _check_targets(report, scenario):
+        return  # a broken link would make every later finding a guess
+    no_dead_ends = _check_dead_ends(report, scenario)
+    _check_fall_through(report, scenario)
+    _check_reach(report, scenario)
     cycle = graph.find_cycle(scenario)
     if cycle is not None:
         first = next(i for i, s in enumerate(scenario.steps) if s.id == cycle[0])
-        report.error(
-            ("steps", first),
-            f"kierre: {' → '.join(cycle)}; jokaisen polun pitää päättyä loppuun",
-        )
-    elif not broken:
-        best, richest = graph.max_points(scenario), graph.richest_path_points(scenario)
-        if best <= 0:
-            report.error(("steps",), "parhaalla polulla ei saa yhtään pisteitä")
-        elif richest > best:
-            report.error(
-                ("steps",),
-                f"jokin polku antaa {richest} pistettä, paras polku vain {best}: "
-                "pienennä seurausvaiheiden pisteitä",
-            )
+        report.error(("steps", first), SAY("v_cycle", cycle=" → ".join(cycle)))
+    elif no_dead_ends:
+        _check_points(report, scenario)
 
 
 def check_scenario(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from somequiz.content.checks import Reporter, check_scenario, check_translations
 from somequiz.content.itemwriting import check_items, check_pasted
-from somequiz.content.loader import Problem, SourceMap, load_model
+from somequiz.content.loader import SAY, Problem, SourceMap, did_you_mean, load_model
 from somequiz.content.models import Catalogue, Course, Scenario
 from somequiz.errors import ContentError
 
@@ -26,6 +26,8 @@ class Content:
     scenarios: dict[str, Scenario]
     folder: Path
     problems: list[Problem] = field(default_factory=list)
+    # Course scenarios left out of ``course`` because their files have errors (studio only).
+    left_out: list[str] = field(default_factory=list)
     # Derived values (content hashes) computed once per loaded content (somequiz.content.hashing).
     memo: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -46,7 +48,7 @@ def scenario_files(folder: Path) -> list[Path]:
 def _load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem]]:
     path = folder / CATALOGUE_FILE
     if not path.is_file():
-        return None, [Problem(path, 1, 1, "sääntöluettelo puuttuu: lisää guideline.yaml")]
+        return None, [Problem(path, 1, 1, SAY("v_no_catalogue"))]
     catalogue, source, problems = load_model(path, Catalogue)
     if catalogue is not None and source is not None:
         ids = Counter(rule.id for _, rule in catalogue.rules())
@@ -55,8 +57,7 @@ def _load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem]]:
             for j, rule in enumerate(section.rules):
                 if ids[rule.id] > 1:
                     report.error(
-                        ("sections", i, "rules", j, "id"),
-                        f"sääntö '{rule.id}' on kahdesti",
+                        ("sections", i, "rules", j, "id"), SAY("v_rule_twice", rule=rule.id)
                     )
         check_translations(report, catalogue, [x for x in catalogue.languages if x != "fi"])
         check_pasted(report, catalogue)
@@ -71,59 +72,96 @@ def load_scenario(
     scenario, source, problems = load_model(path, Scenario)
     if scenario is not None and source is not None:
         problems += check_scenario(path, scenario, source, rule_ids)
-        if not any(p.level == "error" for p in problems):
+        if not _has_errors(problems):
             problems += check_items(path, scenario, source)
     return scenario, source, problems
 
 
-def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
-    """Load and check every file of ``folder``; Content is None when errors prevent a course."""
-    catalogue, problems = _load_catalogue(folder)
-    rule_ids = {r.id for _, r in catalogue.rules()} if catalogue else None
-    scenarios: dict[str, Scenario] = {}
+def _has_errors(problems: list[Problem]) -> bool:
+    return any(p.level == "error" for p in problems)
+
+
+@dataclass
+class _Scenarios:
+    """The scenario files of a folder: the sound ones by id, and the ids of the faulty ones."""
+
+    sound: dict[str, Scenario] = field(default_factory=dict)
+    # A faulty file is reported once, in itself; the course must not call it missing too.
+    faulty: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _load_scenarios(folder: Path, rule_ids: set[str] | None) -> _Scenarios:
+    found = _Scenarios()
     first_seen: dict[str, Path] = {}
     for path in scenario_files(folder):
-        scenario, source, found = load_scenario(path, rule_ids)
-        problems += found
+        scenario, source, problems = load_scenario(path, rule_ids)
+        found.problems += problems
         if scenario is None or source is None:
+            found.faulty.add(path.stem)
             continue
         if scenario.id in first_seen:
-            problems.append(
-                Problem(
-                    path,
-                    *source.position(("id",)),
-                    f"skenaario '{scenario.id}' on jo tiedostossa {first_seen[scenario.id].name}",
-                )
-            )
+            message = SAY("v_scenario_twice", id=scenario.id, file=first_seen[scenario.id].name)
+            found.problems.append(Problem(path, *source.position(("id",)), message))
             continue
         first_seen[scenario.id] = path
-        scenarios[scenario.id] = scenario
-    course_path = folder / COURSE_FILE
-    course, course_source, found = (
-        load_model(course_path, Course)
-        if course_path.is_file()
-        else (
-            None,
-            None,
-            [Problem(course_path, 1, 1, "kurssin asetukset puuttuvat: lisää course.yaml")],
-        )
-    )
-    problems += found
-    if course is not None and course_source is not None:
-        report = Reporter(course_path, course_source)
-        for i, sid in enumerate(course.scenarios):
-            if sid not in scenarios:
-                report.error(("scenarios", i), f"skenaariota '{sid}' ei löydy kansiosta")
-        for i, (sid, count) in enumerate(Counter(course.scenarios).items()):
-            if count > 1:
-                report.error(("scenarios", i), f"skenaario '{sid}' on kurssilla kahdesti")
-        check_translations(report, course, [x for x in course.languages if x != "fi"])
-        check_pasted(report, course)
-        problems += report.problems
-    problems.sort()
-    if catalogue is None or course is None or any(p.level == "error" for p in problems):
+        if _has_errors(problems):
+            found.faulty.add(scenario.id)
+        else:
+            found.sound[scenario.id] = scenario
+    return found
+
+
+def _load_course(folder: Path, scenarios: _Scenarios) -> tuple[Course | None, list[Problem]]:
+    path = folder / COURSE_FILE
+    if not path.is_file():
+        return None, [Problem(path, 1, 1, SAY("v_no_course"))]
+    course, source, problems = load_model(path, Course)
+    if course is None or source is None:
         return None, problems
-    return Content(catalogue, course, scenarios, folder, problems), problems
+    report = Reporter(path, source)
+    known = set(scenarios.sound) | scenarios.faulty
+    for i, sid in enumerate(course.scenarios):
+        if sid not in known:
+            report.error(
+                ("scenarios", i), SAY("v_scenario_not_found", id=sid) + did_you_mean(sid, known)
+            )
+    for i, (sid, count) in enumerate(Counter(course.scenarios).items()):
+        if count > 1:
+            report.error(("scenarios", i), SAY("v_scenario_on_course_twice", id=sid))
+    check_translations(report, course, [x for x in course.languages if x != "fi"])
+    check_pasted(report, course)
+    return course, problems + report.problems
+
+
+def _load_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
+    """Every file of ``folder`` checked; Content (without the faulty scenarios) when it can be."""
+    catalogue, problems = _load_catalogue(folder)
+    rule_ids = {r.id for _, r in catalogue.rules()} if catalogue else None
+    scenarios = _load_scenarios(folder, rule_ids)
+    course, found = _load_course(folder, scenarios)
+    problems = sorted(problems + scenarios.problems + found)
+    if catalogue is None or course is None:
+        return None, problems
+    shown = [sid for sid in course.scenarios if sid in scenarios.sound]
+    left_out = [sid for sid in course.scenarios if sid not in scenarios.sound]
+    usable = course.model_copy(update={"scenarios": shown})
+    return Content(catalogue, usable, scenarios.sound, folder, problems, left_out), problems
+
+
+def check_folder(folder: Path) -> tuple[Content | None, list[Problem]]:
+    """Load and check every file of ``folder``; Content is None when errors prevent a course."""
+    content, problems = _load_folder(folder)
+    return (None if _has_errors(problems) else content), problems
+
+
+def usable_content(folder: Path) -> tuple[Content | None, list[Problem]]:
+    """Like :func:`check_folder`, but with errors the Content holds the scenarios without any.
+
+    For the trainer studio: it shows what it can while a file is being mended. None when the
+    guideline or the course file itself is unusable.
+    """
+    return _load_folder(folder)
 
 
 def load_content(folder: Path) -> Content:
@@ -131,10 +169,7 @@ def load_content(folder: Path) -> Content:
     content, problems = check_folder(folder)
     if content is None:
         errors = [str(p) for p in problems if p.level == "error"][:5]
-        raise ContentError(
-            "Kurssin sisällössä on virheitä; korjaa ne ja tarkista komennolla "
-            "'somequiz validate':\n" + "\n".join(errors)
-        )
+        raise ContentError(SAY("v_content_has_errors") + "\n" + "\n".join(errors))
     return content
 
 
@@ -145,7 +180,7 @@ def check_paths(paths: list[Path], default_folder: Path) -> list[Problem]:
         if target.is_dir():
             problems += check_folder(target)[1]
         elif not target.exists():
-            problems.append(Problem(target, 1, 1, "tiedostoa ei ole"))
+            problems.append(Problem(target, 1, 1, SAY("v_no_such_file")))
         elif target.name == CATALOGUE_FILE:
             problems += _load_catalogue(target.parent)[1]
         elif target.name == COURSE_FILE:

@@ -1,9 +1,13 @@
-"""Reading trainer YAML files into models, with every problem pointing at file, line and column."""
+"""Reading trainer YAML files into models, with every problem pointing at file, line and column.
+
+Messages are for trainers, not programmers: plain Finnish from the catalogue (``somequiz.i18n``),
+positions counted from 1 ("vaihe 1, vaihtoehto 2") and a did-you-mean where a name is close.
+"""
 
 from __future__ import annotations
 
 import difflib
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,10 +21,14 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from somequiz.content.schema import field_names
+from somequiz.content.yamlsyntax import explain
+from somequiz.i18n import Messages
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 50_000
 LANG_KEYS = {"fi", "sv", "en"}
+# Validation speaks the course's primary language.
+SAY = Messages("fi")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Loc = tuple[int | str, ...]
@@ -37,7 +45,7 @@ class Problem:
     level: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        prefix = "varoitus: " if self.level == "warning" else ""
+        prefix = SAY("v_warning_prefix") if self.level == "warning" else ""
         return f"{self.path}:{self.line}:{self.column}: {prefix}{self.message}"
 
 
@@ -86,6 +94,37 @@ class SourceMap:
         return isinstance(node, str)
 
 
+# List fields a trainer counts in ("vaihe 2"); other lists are counted as "kohta 2".
+_COUNTED = {"steps", "choices", "endings", "sections", "rules", "scenarios"}
+
+
+def where(loc: Loc) -> str:
+    """A location as a trainer reads it: ``vaihe 1, vaihtoehto 2, next`` (counted from 1)."""
+    parts: list[str] = []
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            continue
+        following = loc[index + 1] if index + 1 < len(loc) else None
+        if isinstance(following, int):
+            key = f"v_where_{part}" if part in _COUNTED else "v_where_item"
+            parts.append(SAY(key, field=part, n=following + 1))
+        else:
+            parts.append(str(part))
+    return ", ".join(parts)
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The name of ``known`` that ``name`` is most likely a misspelling of."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``: tarkoititko 'x'?`` for the closest of ``known``, or an empty string."""
+    meant = closest(name, known)
+    return SAY("v_did_you_mean", name=meant) if meant else ""
+
+
 class _TooManyNodesError(Exception):
     pass
 
@@ -108,165 +147,166 @@ def _plain(node: Any, budget: list[int]) -> Any:
     return str(node)
 
 
-_DUPLICATE_KEY = re.compile(r'found duplicate key "(?P<key>[^"]*)"')
+def _parse(path: Path, text: str) -> tuple[Any, list[Problem]]:
+    """The document's data (ruamel nodes), or the one problem that stopped the parser."""
+    try:
+        return YAML(typ="safe", pure=False).load(text), []
+    except YAMLError:
+        pass  # the round-trip parser finds the same fault with its position and tokens
+    try:
+        return YAML(typ="rt").load(text), []
+    except MarkedYAMLError as exc:
+        fault = explain(text, exc)
+        message = SAY(fault.key, **fault.values)
+        return None, [Problem(path, fault.line + 1, fault.column + 1, message)]
+    except ReaderError as exc:
+        prefix = text[: exc.position]
+        line, column = prefix.count("\n") + 1, exc.position - (prefix.rfind("\n") + 1) + 1
+        message = SAY("v_control_character", code=f"{exc.character:04x}")
+        return None, [Problem(path, line, column, message)]
 
 
-def _yaml_problem(path: Path, exc: MarkedYAMLError) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    problem = str(exc.problem or exc.context or "")
-    unclosed_quote = "quoted scalar" in str(exc.context or "") and exc.context_mark is not None
-    if unclosed_quote:
-        mark = exc.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    if unclosed_quote:
-        message = "lainausmerkki jää sulkematta: lisää loppuun \" tai '"
-    elif (match := _DUPLICATE_KEY.search(problem)) is not None:
-        message = f"avain '{match['key']}' on kahdesti samassa kohdassa: poista toinen"
-    elif "mapping values are not allowed" in problem:
-        message = "tekstin keskellä on kaksoispiste ja välilyönti: kirjoita teksti >- -merkin alle"
-    elif "'\\t'" in problem:
-        message = "sarkainmerkki (tab): sisennä välilyönneillä"
-    else:
-        message = f"YAML-rakenne on rikki: {problem} (tarkista sisennys ja kaksoispisteet)"
-    return Problem(path, line, column, message)
-
-
-def read_yaml(path: Path) -> tuple[Any, SourceMap | None, list[Problem]]:
-    """Parse ``path``; returns (plain data, source map, problems)."""
+def _read_text(path: Path) -> tuple[str | None, list[Problem]]:
+    """The file as text, or the problem that prevents reading it."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            megabytes = size / 1_000_000
-            return (
-                None,
-                None,
-                [
-                    Problem(
-                        path,
-                        1,
-                        1,
-                        f"tiedosto on liian suuri ({megabytes:.1f} MB, enintään 1 MB)",
-                    )
-                ],
-            )
+            return None, [Problem(path, 1, 1, SAY("v_too_large", megabytes=size / 1_000_000))]
         raw = path.read_bytes()
     except OSError as exc:
-        return (
-            None,
-            None,
-            [Problem(path, 1, 1, f"tiedostoa ei voi lukea: {exc.strerror}")],
-        )
+        return None, [Problem(path, 1, 1, SAY("v_unreadable", reason=exc.strerror))]
     if b"\x00" in raw:
-        return (
-            None,
-            None,
-            [Problem(path, 1, 1, "binääritiedosto: tähän kuuluu YAML-tekstiä")],
-        )
+        return None, [Problem(path, 1, 1, SAY("v_binary"))]
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = exc.start - (before.rfind(b"\n") + 1) + 1
-        return (
-            None,
-            None,
-            [
-                Problem(
-                    path,
-                    line,
-                    column,
-                    "merkistö ei ole UTF-8: tallenna tiedosto UTF-8-muodossa",
-                )
-            ],
-        )
-    try:
-        root = YAML(typ="safe", pure=False).load(text)
-    except YAMLError:
-        try:  # the round-trip parser words the same problem with its position
-            root = YAML(typ="rt").load(text)
-        except MarkedYAMLError as exc:
-            return None, None, [_yaml_problem(path, exc)]
-        except ReaderError as exc:
-            prefix = text[: exc.position]
-            line, column = prefix.count("\n") + 1, exc.position - (prefix.rfind("\n") + 1) + 1
-            message = f"kielletty ohjausmerkki (#x{exc.character:04x}): poista se"
-            return None, None, [Problem(path, line, column, message)]
+        return None, [Problem(path, line, column, SAY("v_not_utf8"))]
+
+
+def read_yaml(path: Path) -> tuple[Any, SourceMap | None, list[Problem]]:
+    """Parse ``path``; returns (plain data, source map, problems)."""
+    text, problems = _read_text(path)
+    if text is None:
+        return None, None, problems
+    root, problems = _parse(path, text)
+    if problems:
+        return None, None, problems
     if root is None:
-        return None, None, [Problem(path, 1, 1, "tiedosto on tyhjä")]
+        return None, None, [Problem(path, 1, 1, SAY("v_empty"))]
     if not isinstance(root, dict):
-        return (
-            None,
-            None,
-            [
-                Problem(
-                    path, 1, 1, "tiedoston pitää koostua kentistä, esimerkiksi 'id: oma-tunniste'"
-                )
-            ],
-        )
+        return None, None, [Problem(path, 1, 1, SAY("v_not_a_mapping"))]
     try:
         data = _plain(root, [MAX_NODES])
     except (_TooManyNodesError, RecursionError):
-        return None, None, [Problem(path, 1, 1, "liian monta kohtaa: onko tiedostossa silmukka?")]
+        return None, None, [Problem(path, 1, 1, SAY("v_too_many_nodes"))]
     return data, SourceMap(text), []
 
 
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _suggestion(field: str) -> str:
-    close = difflib.get_close_matches(field, field_names(), n=1)
-    return f": tarkoititko '{close[0]}'?" if close else ": tarkista kirjoitusasu"
+_SIMPLE = {
+    "missing": "v_missing",
+    "string_too_short": "v_text_empty",
+    "string_too_long": "v_text_too_long",
+    "string_pattern_mismatch": "v_bad_id",
+    "int_type": "v_want_integer",
+    "int_parsing": "v_want_integer",
+    "int_from_float": "v_want_integer",
+    "bool_type": "v_want_bool",
+    "bool_parsing": "v_want_bool",
+    "string_type": "v_want_text",
+    "list_type": "v_want_list",
+    "model_type": "v_want_fields",
+    "dict_type": "v_want_fields",
+    "too_short": "v_too_few",
+    "too_long": "v_too_many",
+    "greater_than_equal": "v_at_least",
+    "less_than_equal": "v_at_most",
+    "literal_error": "v_not_allowed",
+}
 
 
 def _message(error: ErrorDetails, field: str) -> str:
     kind = error["type"]
     ctx = error.get("ctx", {})
-    value = error.get("input")
-    allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
-    messages = {
-        "extra_forbidden": f"tuntematon kenttä '{field}'{_suggestion(field)}",
-        "missing": f"pakollinen kenttä '{field}' puuttuu",
-        "string_too_short": "teksti on tyhjä",
-        "string_too_long": "teksti on liian pitkä",
-        "string_pattern_mismatch": (
-            f"tunniste '{value}' ei kelpaa: käytä pieniä kirjaimia a–z, numeroita ja väliviivoja"
-        ),
-        "literal_error": f"arvo '{value}' ei kelpaa; sallitut: {allowed}",
-        "int_type": "tähän kuuluu kokonaisluku",
-        "int_parsing": "tähän kuuluu kokonaisluku",
-        "int_from_float": "tähän kuuluu kokonaisluku",
-        "bool_type": "tähän kuuluu true tai false",
-        "bool_parsing": "tähän kuuluu true tai false",
-        "string_type": "tähän kuuluu teksti",
-        "list_type": "tähän kuuluu lista (rivit alkavat '- ')",
-        "model_type": "tähän kuuluu kenttiä (avain: arvo)",
-        "dict_type": "tähän kuuluu kenttiä (avain: arvo)",
-        "too_short": f"liian vähän kohtia: vähintään {ctx.get('min_length')}",
-        "too_long": f"liian monta kohtaa: enintään {ctx.get('max_length')}",
-        "greater_than_equal": f"arvon pitää olla vähintään {ctx.get('ge')}",
-        "less_than_equal": f"arvon pitää olla enintään {ctx.get('le')}",
+    values = {
+        "field": field,
+        "value": error.get("input"),
+        "allowed": str(ctx.get("expected", "")).replace(" or ", ", "),
+        "min": ctx.get("min_length", ctx.get("ge")),
+        "max": ctx.get("max_length", ctx.get("le")),
     }
-    return messages.get(kind, error["msg"])
+    return SAY(_SIMPLE[kind], **values) if kind in _SIMPLE else SAY("v_invalid_value")
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """What an unknown field most likely is: a misspelling, or a field indented too deep."""
+
+    meant: str | None = None  # the field name it misspells
+    home: Loc | None = None  # where a field of this very name is missing
+
+
+def _unknown_fields(errors: list[ErrorDetails]) -> dict[Loc, _Unknown]:
+    """Every unknown field (by location) explained by the missing fields around it."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    unknown: dict[Loc, _Unknown] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] != "extra_forbidden":
+            continue
+        name = loc[-1]
+        homes = [loc[:k] for k in range(len(loc) - 2, -1, -1) if (*loc[:k], name) in missing]
+        if homes:
+            unknown[loc] = _Unknown(home=homes[0])
+            continue
+        near = {str(m[-1]) for m in missing if m[:-1] == loc[:-1]}
+        unknown[loc] = _Unknown(meant=closest(str(name), near or field_names()))
+    return unknown
+
+
+def _explained(unknown: dict[Loc, _Unknown]) -> set[Loc]:
+    """The missing fields an unknown field accounts for: one slip, one problem."""
+    found: set[Loc] = set()
+    for loc, what in unknown.items():
+        if what.home is not None:
+            found.add((*what.home, loc[-1]))
+        elif what.meant is not None:
+            found.add((*loc[:-1], what.meant))
+    return found
+
+
+def _unknown_message(field: str, what: _Unknown) -> str:
+    if what.home is not None:
+        home = where(what.home)
+        if not home:
+            return SAY("v_misplaced_field_top", field=field)
+        return SAY("v_misplaced_field", field=field, home=home)
+    hint = SAY("v_did_you_mean", name=what.meant) if what.meant else SAY("v_check_spelling")
+    return SAY("v_unknown_field", field=field) + hint
 
 
 def validation_problems(path: Path, source: SourceMap, exc: ValidationError) -> list[Problem]:
     """Problems from a pydantic error, each at the line where the trouble is."""
+    errors = exc.errors()
+    unknown = _unknown_fields(errors)
+    explained = _explained(unknown)
     problems = []
-    for error in exc.errors():
+    for error in errors:
         loc: Loc = tuple(error["loc"])
-        field = str(loc[-1]) if loc else ""
         kind = error["type"]
+        if kind == "missing" and loc in explained:
+            continue
+        field = str(loc[-1]) if loc else ""
+        message = (
+            _unknown_message(field, unknown[loc]) if loc in unknown else _message(error, field)
+        )
         if loc and loc[-1] in LANG_KEYS and source.is_string(loc[:-1]):
             loc = loc[:-1]
-        where = loc[:-1] if kind == "missing" else loc
-        line, column = source.position(where, at_key=kind == "extra_forbidden")
-        context = _dotted(loc[:-1] if kind in {"missing", "extra_forbidden"} else loc)
-        message = _message(error, field)
+        located = loc[:-1] if kind == "missing" else loc
+        line, column = source.position(located, at_key=kind == "extra_forbidden")
+        context = where(loc[:-1] if kind in {"missing", "extra_forbidden"} else loc)
         problems.append(
             Problem(path, line, column, f"{context}: {message}" if context else message)
         )

@@ -31,3 +31,7 @@ class Messages:
 
     def __call__(self, key: str, **values: object) -> str:
         return message(self.lang, key, **values)
+
+    def count(self, key: str, n: int) -> str:
+        """``n`` with its noun in the right number: ``{key}_one`` for 1, else ``{key}_other``."""
+        return self(f"{key}_one" if n == 1 else f"{key}_other", n=n)

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from string import Formatter
 
 import pytest
 
 from somequiz.content.folder import check_paths
-from somequiz.content.loader import MAX_BYTES
+from somequiz.content.loader import MAX_BYTES, where
+from somequiz.i18n import EN, FI, SV
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 INVALID = FIXTURES / "invalid"
 
 EXPECTED = {
+    "bad-indentation": [
+        "17:7: rivi 17 on sisennetty 6 välilyönnillä, odotettiin 8 (kuten rivillä 16)"
+    ],
     "bad-severity": [
-        "40:19: steps[1].choices[1].severity: arvo 'terrible' ei kelpaa; "
-        "sallitut: 'best', 'acceptable', 'risky', 'harmful'"
+        "40:19: vaihe 2, vaihtoehto 2, severity: arvo 'terrible' ei kelpaa; sallitut: "
+        "'best', 'acceptable', 'risky', 'harmful'"
     ],
     "bad-slug-id": [
-        "2:5: id: tunniste 'Minimal Scenario' ei kelpaa: "
-        "käytä pieniä kirjaimia a–z, numeroita ja väliviivoja"
+        "2:5: id: tunniste 'Minimal Scenario' ei kelpaa: käytä pieniä kirjaimia a–z, "
+        "numeroita ja väliviivoja"
     ],
-    "best-not-highest": ["35:17: best-vaihtoehdolla pitää olla vaiheen suurimmat pisteet"],
+    "best-not-highest": [
+        "35:17: vaihe 2, vaihtoehto 1, points: best-vaihtoehdolla pitää olla vaiheen "
+        "suurimmat pisteet"
+    ],
     "binary-file": ["1:1: binääritiedosto: tähän kuuluu YAML-tekstiä"],
     "broken-syntax": ["9:9: lainausmerkki jää sulkematta: lisää loppuun \" tai '"],
     "colon-in-text": [
@@ -30,51 +38,66 @@ EXPECTED = {
     ],
     "control-character": ["2:6: kielletty ohjausmerkki (#x0007): poista se"],
     "cycle-with-no-ending": [
-        "11:5: kierre: eka → toka → eka; jokaisen polun pitää päättyä loppuun",
-        "68:5: varoitus: loppuun 'loppu' ei pääse mistään",
+        "11:5: vaihe 1: kierre: eka → toka → eka; jokaisen polun pitää päättyä loppuun",
+        "68:5: varoitus: loppu 1: loppuun 'loppu' ei pääse mistään",
     ],
     "dead-end": [
-        "44:5: umpikuja: vaiheesta 'toka' ei pääse eteenpäin; anna next, joka vie loppuun",
-        "67:5: varoitus: loppuun 'loppu' ei pääse mistään",
+        "44:5: vaihe 3: umpikuja: vaiheesta 'toka' ei pääse eteenpäin; anna next, joka vie loppuun",
+        "67:5: varoitus: loppu 1: loppuun 'loppu' ei pääse mistään",
     ],
     "duplicate-choice-id": [
-        "15:13: vaihtoehto 'hyva' on vaiheessa kahdesti",
-        "21:13: vaihtoehto 'hyva' on vaiheessa kahdesti",
+        "15:13: vaihe 1, vaihtoehto 1, id: vaihtoehto 'hyva' on vaiheessa kahdesti",
+        "21:13: vaihe 1, vaihtoehto 2, id: vaihtoehto 'hyva' on vaiheessa kahdesti",
     ],
     "duplicate-key": ["10:3: avain 'text' on kahdesti samassa kohdassa: poista toinen"],
     "duplicate-step-id": [
-        "28:9: tunniste 'seuraus' on käytössä useammin kuin kerran",
-        "44:9: tunniste 'seuraus' on käytössä useammin kuin kerran",
+        "28:9: vaihe 2, id: tunniste 'seuraus' on käytössä useammin kuin kerran",
+        "44:9: vaihe 3, id: tunniste 'seuraus' on käytössä useammin kuin kerran",
     ],
     "empty-file": ["1:1: tiedosto on tyhjä"],
-    "empty-text": ["16:15: steps[0].choices[0].text: teksti on tyhjä"],
-    "harmful-with-points": ["24:17: harmful-vaihtoehto ei voi antaa pisteitä"],
-    "missing-feedback": ["15:9: steps[0].choices[0]: pakollinen kenttä 'feedback' puuttuu"],
-    "misspelt-field": [
-        "11:5: steps[0]: pakollinen kenttä 'prompt' puuttuu",
-        "12:5: steps[0]: tuntematon kenttä 'promt': tarkoititko 'prompt'?",
+    "empty-text": ["16:15: vaihe 1, vaihtoehto 1, text: teksti on tyhjä"],
+    "field-indented-too-deep": [
+        "18:11: vaihe 1, vaihtoehto 1, text: kenttä 'severity' on sisennetty liian "
+        "syvälle: se kuuluu kohtaan vaihe 1, vaihtoehto 1, samalle tasolle kuin sen muut "
+        "kentät"
     ],
-    "next-on-multi-choice": ["65:15: next kuuluu vaiheelle, ei multi-vaiheen vaihtoehdolle"],
-    "no-best-choice": ["11:5: vaiheessa 'eka' ei ole yhtään best-vaihtoehtoa"],
+    "harmful-with-points": [
+        "24:17: vaihe 1, vaihtoehto 2, points: harmful-vaihtoehto ei voi antaa pisteitä"
+    ],
+    "list-item-indented-too-deep": [
+        "28:9: rivi 28 on sisennetty 8 välilyönnillä, odotettiin 6 (kuten rivillä 21)"
+    ],
+    "missing-feedback": ["15:9: vaihe 1, vaihtoehto 1: pakollinen kenttä 'feedback' puuttuu"],
+    "misspelt-field": ["12:5: vaihe 1: tuntematon kenttä 'promt': tarkoititko 'prompt'?"],
+    "next-on-multi-choice": [
+        "65:15: vaihe 3, vaihtoehto 3, next: next kuuluu vaiheelle, ei multi-vaiheen vaihtoehdolle"
+    ],
+    "no-best-choice": ["11:5: vaihe 1: vaiheessa 'eka' ei ole yhtään best-vaihtoehtoa"],
     "no-endings": ["67:10: endings: liian vähän kohtia: vähintään 1"],
-    "no-rules": ["20:16: steps[0].choices[0].rules: liian vähän kohtia: vähintään 1"],
+    "no-rules": ["20:16: vaihe 1, vaihtoehto 1, rules: liian vähän kohtia: vähintään 1"],
     "not-a-mapping": ["1:1: tiedoston pitää koostua kentistä, esimerkiksi 'id: oma-tunniste'"],
     "not-utf8": ["12:16: merkistö ei ole UTF-8: tallenna tiedosto UTF-8-muodossa"],
-    "one-choice": ["32:7: steps[1].choices: liian vähän kohtia: vähintään 2"],
-    "points-not-integer": ["18:17: steps[0].choices[0].points: tähän kuuluu kokonaisluku"],
+    "one-choice": ["32:7: vaihe 2, choices: liian vähän kohtia: vähintään 2"],
+    "points-not-integer": ["18:17: vaihe 1, vaihtoehto 1, points: tähän kuuluu kokonaisluku"],
     "richer-detour": [
-        "11:3: jokin polku antaa 15 pistettä, paras polku vain 14: "
-        "pienennä seurausvaiheiden pisteitä"
+        "11:3: jokin polku antaa 15 pistettä, paras polku vain 14: pienennä "
+        "seurausvaiheiden pisteitä"
     ],
     "tab-indentation": ["8:1: sarkainmerkki (tab): sisennä välilyönneillä"],
     "unknown-channel": [
-        "8:12: situation.channel: arvo 'telegram' ei kelpaa; sallitut: 'phone', 'email', "
-        "'facebook-group', 'facebook-page', 'messenger', 'whatsapp', 'instagram', 'tiktok', "
-        "'x', 'youtube', 'forum', 'teams', 'web', 'face-to-face'"
+        "8:12: situation, channel: arvo 'telegram' ei kelpaa; sallitut: 'phone', "
+        "'email', 'facebook-group', 'facebook-page', 'messenger', 'whatsapp', "
+        "'instagram', 'tiktok', 'x', 'youtube', 'forum', 'teams', 'web', 'face-to-face'"
     ],
-    "unknown-next": ["47:11: next 'loppuu' ei ole vaihe eikä loppu"],
-    "unknown-rule-id": ["20:17: tuntematon sääntö 'media-esimies' (katso guideline.yaml)"],
-    "unreachable-step": ["27:5: vaiheeseen 'seuraus' ei pääse mistään"],
+    "unknown-next": [
+        "47:11: vaihe 3, next: vaihetta tai loppua 'loppuu' ei ole tässä skenaariossa: "
+        "tarkoititko 'loppu'?"
+    ],
+    "unknown-rule-id": [
+        "20:17: vaihe 1, vaihtoehto 1, sääntö 1: sääntöä 'media-esimies' ei ole ohjeen "
+        "sääntöluettelossa (guideline.yaml): tarkoititko 'media-esimiehelle'?"
+    ],
+    "unreachable-step": ["27:5: vaihe 2: vaiheeseen 'seuraus' ei pääse mistään"],
     "wrong-schema-version": ["1:17: schema_version: arvo '2' ei kelpaa; sallitut: 1"],
 }
 
@@ -98,7 +121,8 @@ def test_missing_translation_is_a_warning_per_text() -> None:
     problems = check_paths([INVALID / "missing-translation.yaml"], SCENARIOS)
     assert problems
     assert {p.level for p in problems} == {"warning"}
-    assert {p.message for p in problems} == {"käännös puuttuu: en"}
+    assert all(p.message.endswith(": käännös puuttuu: en") for p in problems)
+    assert problems[0].message == "title: käännös puuttuu: en"
 
 
 def test_valid_minimal_scenario_is_clean() -> None:
@@ -131,3 +155,29 @@ def test_bom_is_accepted(tmp_path: Path) -> None:
     with_bom = tmp_path / "minimal.yaml"
     with_bom.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "valid" / "minimal.yaml").read_bytes())
     assert _messages(with_bom) == []
+
+
+def test_places_are_counted_from_one_in_plain_words() -> None:
+    assert where(("steps", 0, "choices", 1, "next")) == "vaihe 1, vaihtoehto 2, next"
+    assert where(("endings", 2)) == "loppu 3"
+    assert where(("themes", 0)) == "themes, kohta 1"
+    assert where(()) == ""
+
+
+def test_no_syntax_error_speaks_the_parsers_english(tmp_path: Path) -> None:
+    path = tmp_path / "rikki.yaml"
+    path.write_text("id: x\nsteps: [eka, toka\ntitle: y\n", encoding="utf-8")
+    (problem,) = check_paths([path], SCENARIOS)
+    assert problem.message == (
+        "sulkumerkki jää sulkematta: lisää loppuun ] tai } (sulku alkaa rivillä 2)"
+    )
+
+
+def test_trainer_messages_are_complete_in_every_language() -> None:
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+    ours = {key for key in FI if key.startswith(("v_", "studio_"))}
+    for table in (SV, EN):
+        assert ours <= set(table)
+        assert all(fields(table[key]) == fields(FI[key]) for key in ours)

@@ -15,13 +15,14 @@ from somequiz.content.folder import Content
 from somequiz.content.models import Scenario
 from somequiz.content.text import LANGS, Lang, Translations
 from somequiz.course.attempt import LearnerCourse, Shown
-from somequiz.engine.scoring import Feedback, Reason, ScenarioRun
+from somequiz.engine.scoring import Feedback, Reason
 from somequiz.i18n import Messages
 from somequiz.records.store import Completion
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.protocol import PageState, Part, ScreenState, StepState
-from somequiz.ui.render import channel_icon, render
+from somequiz.ui.render import render
 from somequiz.ui.service.certificate import certificate_pdf
+from somequiz.ui.service.views import feedback_view, rule_rows, situation_view, text_in
 
 
 class Screens:
@@ -53,50 +54,22 @@ class Screens:
 
     def tx(self, text: Translations | None) -> str:
         """Content text in the UI language, Finnish when not translated."""
-        return text.get(self.lang) if text is not None else ""
+        return text_in(self.lang, text)
 
     def _untranslated(self, scenario: Scenario) -> bool:
         return self.lang != "fi" and self.lang not in scenario.languages
 
     def _rules(self, rule_ids: tuple[str, ...]) -> list[dict[str, str]]:
-        rows = []
-        for rule_id in rule_ids:
-            found = self.content.catalogue.rule(rule_id)
-            if found is not None:
-                section, rule = found
-                rows.append({"section": self.tx(section.heading), "text": self.tx(rule.text)})
-        return rows
+        return rule_rows(self.content.catalogue, self.lang, rule_ids)
 
     def _position(self, sid: str) -> str:
         order = self.content.course.scenarios
         return self.t("scenario_of", n=order.index(sid) + 1, total=len(order))
 
-    def _feedback_view(
-        self, scenario: Scenario, feedback: Feedback, run: ScenarioRun, shown: Shown
-    ) -> dict[str, Any]:
+    def _feedback_view(self, feedback: Feedback, shown: Shown) -> dict[str, Any]:
         # Picked and missed choices in the order the learner saw them.
-        place = {c.id: n for n, c in enumerate(shown.choices)}
-        picked = sorted(feedback.choices, key=lambda c: place[c.id])
-        missed = sorted(feedback.missed, key=lambda c: place[c.id])
-        return {
-            "severity": feedback.severity,
-            "points": feedback.points,
-            "max_points": feedback.max_points,
-            "picked": [
-                {"text": self.tx(c.text), "feedback": self.tx(c.feedback), "severity": c.severity}
-                for c in picked
-            ],
-            "missed": [{"text": self.tx(c.text), "feedback": self.tx(c.feedback)} for c in missed],
-            "missed_label": self.t(f"kind_{shown.step.kind}_missed"),
-            "rules": self._rules(feedback.rules),
-            "consequences": [self.tx(c.consequence) for c in feedback.choices if c.consequence],
-            "ending": (
-                {"title": self.tx(feedback.ending.title), "text": self.tx(feedback.ending.text)}
-                if feedback.ending
-                else None
-            ),
-            "next_label": self.t("to_summary" if run.finished else "next_step"),
-        }
+        catalogue = self.content.catalogue
+        return feedback_view(catalogue, self.lang, self.t, feedback, shown.choices, shown.step.kind)
 
     @staticmethod
     def _score(points: float, max_points: float, scaled: float) -> dict[str, Any]:
@@ -190,24 +163,14 @@ class Screens:
         run = self.course.course_run.runs[ref.scenario_id]
         scenario = run.scenario
         step = ref.step
-        situation = scenario.situation
-        sender = self.tx(situation.sender)
-        channel = situation.channel
-        first_step = not run.feedback
         self.header.html = render(
             "scenario.html",
             self.t,
             **self._common(),
+            **situation_view(scenario, self.lang, self.t),
             position=self._position(scenario.id),
-            title=self.tx(scenario.title),
             untranslated=self._untranslated(scenario),
-            channel=channel,
-            channel_label=self.t(f"channel_{channel}"),
-            icon=channel_icon(channel),
-            sender=sender,
-            initial=(sender[:1] or "?").upper(),
-            paragraphs=[p for p in self.tx(situation.text).split("\n\n") if p.strip()],
-            focus_title=first_step,
+            focus_title=not run.feedback,
             show_back=self.only is None,
         )
         labels = {key: self.t(key) for key in ("submit", "choose_first", "saving", "feedback")}

@@ -276,8 +276,7 @@ class LearnerSession(Screens):
             # Answered meanwhile in another tab: continue from what the store holds.
             self._show_scenario(ref.scenario_id)
             return
-        run = self.course.course_run.runs[ref.scenario_id]
-        view = self._feedback_view(run.scenario, feedback, run, ref)
+        view = self._feedback_view(feedback, ref)
         self.step.error = ""
         self.step.feedback_html = render("feedback.html", self.t, **view)
         self.step.answered = True
