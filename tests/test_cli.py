@@ -141,10 +141,10 @@ def test_preview_shows_every_branch(folder: Path) -> None:
     code, out, _ = run("preview", "minimal")
     assert code == 0
     for expected in [
-        "[1] eka (valitse yksi, enintään 10 p.)",
+        "[1] eka (valitse yksi vaihtoehto, enintään 10 p.)",
         "  - huono: Kerron kaiken.",
         "      vahingollinen, 0 p. → seuraus",
-        "[3] toka (valitse kaikki sopivat, enintään 6 p.)",
+        "[3] toka (valitse kaikki sopivat vaihtoehdot, enintään 6 p.)",
         "[loppu] loppu: Valmis",
         "Paras polku: eka → toka (16 p.)",
     ]:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from somequiz.content import graph
+from somequiz.content.kinds import kind_of
 from somequiz.content.loader import SAY, Loc, Problem, SourceMap, did_you_mean, where
 from somequiz.content.models import SEVERITIES, Scenario
 from somequiz.content.text import Lang, Translations
@@ -81,17 +82,10 @@ def _check_choices(report: Reporter, scenario: Scenario, rule_ids: set[str] | No
     rank = {severity: n for n, severity in enumerate(SEVERITIES)}
     for i, step in enumerate(scenario.steps):
         at = ("steps", i)
-        if step.kind == "single" and not any(c.severity == "best" for c in step.choices):
-            report.error(at, SAY("v_no_best", step=step.id))
-        if step.kind == "multi" and not any(c.points > 0 for c in step.choices):
-            report.error(at, SAY("v_no_points_in_step", step=step.id))
-        top = max(c.points for c in step.choices)
+        for place, key in kind_of(step).faults(step):
+            report.error((*at, *place), SAY(key, step=step.id))
         for j, choice in enumerate(step.choices):
             here = (*at, "choices", j)
-            if choice.next is not None and step.kind == "multi":
-                report.error((*here, "next"), SAY("v_next_on_multi_choice"))
-            if step.kind == "single" and choice.severity == "best" and choice.points < top:
-                report.error((*here, "points"), SAY("v_best_not_highest"))
             if rank[choice.severity] >= rank["risky"] and choice.points > 0:
                 report.error(
                     (*here, "points"), SAY("v_bad_choice_points", severity=choice.severity)

@@ -31,7 +31,7 @@ _ABSOLUTE = re.compile(r"\b(aina|koskaan|ikinä|ehdottomasti)\b", re.IGNORECASE)
 def _singles(scenario: Scenario) -> Iterator[tuple[int, Step, Choice]]:
     """Steps answered with one choice, with their index and best choice."""
     for i, step in enumerate(scenario.steps):
-        if kind_of(step).sizes(step) == range(1, 2):
+        if kind_of(step).picks_one:
             best_id = graph.best_selection(step)[0]
             yield i, step, next(c for c in step.choices if c.id == best_id)
 

@@ -8,7 +8,7 @@ catalogue (``kind_<name>_*``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from somequiz.content.models import SEVERITIES, Choice, Severity, Step
@@ -25,6 +25,8 @@ class StepKind:
     """How one kind of step is answered, graded and where it leads."""
 
     name: ClassVar[str]
+    # An answer is one choice (a radio group on the page), not a set of them.
+    picks_one: ClassVar[bool]
     # A choice of this kind may name the next step (only when one choice decides the way on).
     branches: ClassVar[bool]
 
@@ -48,6 +50,10 @@ class StepKind:
         """How serious the answer is: its worst choice, and for some kinds what it missed."""
         return worst(c.severity for c in picked)
 
+    def faults(self, step: Step) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """(place in the step, catalogue key) of each thing this kind does not allow."""
+        raise NotImplementedError
+
     def deciding(self, picked: tuple[Choice, ...]) -> Choice | None:
         """The choice whose ``next`` decides the way on, or None for the step's default."""
         return picked[0] if self.branches else None
@@ -57,6 +63,7 @@ class Single(StepKind):
     """Choose the one best option; each option may lead elsewhere."""
 
     name = "single"
+    picks_one = True
     branches = True
 
     def sizes(self, step: Step) -> range:
@@ -71,11 +78,20 @@ class Single(StepKind):
     def points(self, picked: tuple[Choice, ...]) -> int:
         return picked[0].points
 
+    def faults(self, step: Step) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        if not any(c.severity == "best" for c in step.choices):
+            yield (), "v_no_best"
+        top = self.max_points(step)
+        for j, choice in enumerate(step.choices):
+            if choice.severity == "best" and choice.points < top:
+                yield ("choices", j, "points"), "v_best_not_highest"
+
 
 class Multi(StepKind):
     """Choose every fitting option; missing one makes the answer at best acceptable."""
 
     name = "multi"
+    picks_one = False
     branches = False
 
     def sizes(self, step: Step) -> range:
@@ -89,6 +105,13 @@ class Multi(StepKind):
 
     def points(self, picked: tuple[Choice, ...]) -> int:
         return max(0, sum(c.points for c in picked))
+
+    def faults(self, step: Step) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        if not any(c.points > 0 for c in step.choices):
+            yield (), "v_no_points_in_step"
+        for j, choice in enumerate(step.choices):
+            if choice.next is not None:  # the way on is the step's, not a choice's
+                yield ("choices", j, "next"), "v_next_on_multi_choice"
 
     def severity(self, picked: tuple[Choice, ...], missed: tuple[Choice, ...]) -> Severity:
         chosen = super().severity(picked, missed)

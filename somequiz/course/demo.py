@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash, scenario_hash
+from somequiz.content.kinds import kind_of
 from somequiz.content.models import Scenario, Step
 from somequiz.engine.scoring import CourseRun, Feedback
 from somequiz.records.store import RosterEntry, Store, now
@@ -80,7 +81,7 @@ class DemoSummary:
 
 def _pick(rng: random.Random, step: Step, skill: float) -> list[str]:
     best = set(graph.best_selection(step))
-    if step.kind == "single":
+    if kind_of(step).picks_one:
         if rng.random() < skill:
             return sorted(best)
         return [rng.choice([c.id for c in step.choices if c.id not in best] or sorted(best))]

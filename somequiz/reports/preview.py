@@ -6,6 +6,7 @@ import textwrap
 
 from somequiz.content import graph
 from somequiz.content.folder import Content
+from somequiz.content.loader import SAY
 from somequiz.content.models import Choice, Scenario, Step
 from somequiz.content.text import Lang, Translations
 from somequiz.course import order
@@ -63,7 +64,7 @@ def preview(
     out += _wrap(scenario.situation.sender, lang, "Lähettäjä: ")
     out += _wrap(scenario.situation.text, lang, "  ")
     for number, step in enumerate(scenario.steps, start=1):
-        kind = "valitse kaikki sopivat" if step.kind == "multi" else "valitse yksi"
+        kind = SAY(f"kind_{step.kind}_choose").rstrip(".").lower()
         out += ["", f"[{number}] {step.id} ({kind}, enintään {graph.step_max_points(step)} p.)"]
         out += _wrap(step.narrative, lang, "  ")
         out += _wrap(step.prompt, lang, "  ? ")

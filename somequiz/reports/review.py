@@ -37,10 +37,7 @@ def review_html(content: Content, lang: Lang = "fi") -> str:
     scenarios: list[dict[str, Any]] = []
     for scenario in content.course_scenarios():
         targets = {
-            step.id: {
-                c.id: scenario.next_after(step, c if step.kind == "single" else None)
-                for c in step.choices
-            }
+            step.id: {c.id: graph.target(scenario, step, c) for c in step.choices}
             for step in scenario.steps
         }
         scenarios.append(

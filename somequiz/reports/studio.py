@@ -15,6 +15,7 @@ from typing import Literal
 import graphviz
 import pandas as pd
 
+from somequiz.content import graph
 from somequiz.content.folder import Content, usable_content
 from somequiz.content.loader import SAY, Problem
 from somequiz.content.models import Scenario
@@ -90,7 +91,7 @@ def scenario_graph(scenario: Scenario, lang: Lang = "fi") -> graphviz.Digraph:
                 fillcolor=SEVERITY_COLOURS[choice.severity],
             )
             dot.edge(f"s_{step.id}", node)
-            target = scenario.next_after(step, choice if step.kind == "single" else None)
+            target = graph.target(scenario, step, choice)
             if target is not None:
                 prefix = "s" if scenario.step(target) else "e"
                 dot.edge(node, f"{prefix}_{target}", style="bold" if choice.next else "solid")

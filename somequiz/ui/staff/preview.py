@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from somequiz.content import graph
 from somequiz.content.folder import Content
+from somequiz.content.kinds import kind_of
 from somequiz.content.models import Choice, Scenario, Step
 from somequiz.content.text import Lang
 from somequiz.engine.scoring import ScenarioRun
@@ -40,7 +41,7 @@ def _feedback_html(
 
 
 def _goes_to(scenario: Scenario, step: Step, choice: Choice, lang: Lang, t: Messages) -> str:
-    target = scenario.next_after(step, choice if step.kind == "single" else None)
+    target = graph.target(scenario, step, choice)
     ids = [s.id for s in scenario.steps]
     if target in ids:
         return t("studio_to_step", n=ids.index(target) + 1, id=target)
@@ -52,7 +53,7 @@ def _branches(step: Step, key: tuple[str, ...], t: Messages) -> list[tuple[str, 
     """(heading, chosen ids) of every answer worth seeing: each choice; on a multi step the
     right set and each wrong choice alone."""
     number = {c.id: n for n, c in enumerate(step.choices, start=1)}
-    if step.kind == "single":
+    if kind_of(step).picks_one:
         return [(t("studio_branch", n=number[c.id]), (c.id,)) for c in step.choices]
     numbers = ", ".join(str(number[i]) for i in key)
     wrong = [c for c in step.choices if c.id not in key]
@@ -84,7 +85,8 @@ def _step_view(
         "id": step.id,
         "narrative": text_in(lang, step.narrative),
         "prompt": text_in(lang, step.prompt),
-        "multi": step.kind == "multi",
+        "kind": step.kind,
+        "multi": not kind_of(step).picks_one,
         "choices": choices,
         "branches": branches,
     }
