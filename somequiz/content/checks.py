@@ -29,9 +29,9 @@ class Reporter:
         the message speaks of the whole file."""
         self._add(loc if named else (), message, "error", self.source.position(loc))
 
-    def warning(self, loc: Loc, message: str) -> None:
+    def warning(self, loc: Loc, message: str, *, named: bool = True) -> None:
         """A warning at ``loc``."""
-        self._add(loc, message, "warning", self.source.position(loc))
+        self._add(loc if named else (), message, "warning", self.source.position(loc))
 
     def _add(
         self, loc: Loc, message: str, level: Literal["error", "warning"], at: tuple[int, int]

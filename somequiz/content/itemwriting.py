@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from somequiz.content import fingerprint, graph
 from somequiz.content.checks import Reporter, iter_texts
 from somequiz.content.kinds import kind_of
-from somequiz.content.loader import Problem, SourceMap
+from somequiz.content.loader import SAY, Problem, SourceMap
 from somequiz.content.models import Choice, Scenario, Step
 
 LONGEST_SHARE = 0.4
@@ -46,8 +46,7 @@ def check_choice_count(report: Reporter, scenario: Scenario) -> None:
         if len(step.choices) < 3 and not step.yes_no:
             report.warning(
                 ("steps", i, "choices"),
-                f"vaiheessa '{step.id}' on vain {len(step.choices)} vaihtoehtoa: lisää "
-                "uskottava kolmas tai merkitse vaihe kyllä/ei-vaiheeksi (yes_no: true)",
+                SAY("v_two_choices", step=step.id, count=len(step.choices)),
             )
 
 
@@ -56,11 +55,7 @@ def check_key_position(report: Reporter, scenario: Scenario) -> None:
     singles = list(_singles(scenario))
     places = {step.choices.index(best) for _, step, best in singles}
     if len(singles) >= 3 and len(places) == 1:
-        report.warning(
-            ("steps",),
-            f"paras vaihtoehto on jokaisessa vaiheessa kohdalla {places.pop() + 1}: "
-            "vaihtele sen paikkaa (arvioijat lukevat tiedoston järjestyksessä)",
-        )
+        report.warning(("steps",), SAY("v_key_same_place", n=places.pop() + 1), named=False)
 
 
 def check_key_length(report: Reporter, scenario: Scenario) -> None:
@@ -72,12 +67,14 @@ def check_key_length(report: Reporter, scenario: Scenario) -> None:
         if all(len(best.text.fi) > len(c.text.fi) for c in step.choices if c is not best)
     ]
     if singles and len(longest) > LONGEST_SHARE * len(singles):
-        report.warning(
-            ("steps",),
-            f"paras vaihtoehto on pisin {len(longest)}/{len(singles)} vaiheessa "
-            f"({', '.join(longest)}): kirjoita väärät vaihtoehdot yhtä täsmällisiksi "
-            f"(raja {LONGEST_SHARE:.0%})",
+        message = SAY(
+            "v_key_longest",
+            count=len(longest),
+            total=len(singles),
+            steps=", ".join(longest),
+            limit=f"{LONGEST_SHARE:.0%}",
         )
+        report.warning(("steps",), message, named=False)
 
 
 def check_keywords(report: Reporter, scenario: Scenario) -> None:
@@ -90,16 +87,14 @@ def check_keywords(report: Reporter, scenario: Scenario) -> None:
         and not any(_KEYWORD.search(c.text.fi) for c in step.choices if c is not best)
     ]
     if len(only) >= 2 and len(only) > ONLY_KEYWORD_SHARE * len(singles):
-        report.warning(
-            ("steps",),
-            f"vain paras vaihtoehto mainitsee esihenkilön tai tarkistuksen "
-            f"{len(only)}/{len(singles)} vaiheessa ({', '.join(only)}): käytä niitä myös "
-            "houkuttelevissa väärissä vaihtoehdoissa",
+        message = SAY(
+            "v_keyword_only_in_key", count=len(only), total=len(singles), steps=", ".join(only)
         )
+        report.warning(("steps",), message, named=False)
 
 
 def _marked_only_wrong(
-    report: Reporter, scenario: Scenario, pattern: re.Pattern[str], what: str
+    report: Reporter, scenario: Scenario, pattern: re.Pattern[str], key: str
 ) -> None:
     for i, step in enumerate(scenario.steps):
         if any(pattern.search(c.text.fi) for c in step.choices if _is_key(step, c)):
@@ -107,17 +102,14 @@ def _marked_only_wrong(
         for j, choice in enumerate(step.choices):
             found = pattern.search(choice.text.fi)
             if found and not _is_key(step, choice):
-                report.warning(
-                    ("steps", i, "choices", j, "text"),
-                    f"{what} ”{found.group(0)}” vain väärässä vaihtoehdossa paljastaa "
-                    "vastauksen: poista se tai käytä samaa sävyä myös oikeassa",
-                )
+                message = SAY(key, word=found.group(0))
+                report.warning(("steps", i, "choices", j, "text"), message)
 
 
 def check_tone(report: Reporter, scenario: Scenario) -> None:
     """Hedges and absolute words do not mark the wrong options."""
-    _marked_only_wrong(report, scenario, _HEDGE, "selittely- tai epäröintisana")
-    _marked_only_wrong(report, scenario, _ABSOLUTE, "ehdoton sana")
+    _marked_only_wrong(report, scenario, _HEDGE, "v_hedge_only_in_wrong")
+    _marked_only_wrong(report, scenario, _ABSOLUTE, "v_absolute_only_in_wrong")
 
 
 def check_endings(report: Reporter, scenario: Scenario) -> None:
@@ -142,11 +134,8 @@ def check_endings(report: Reporter, scenario: Scenario) -> None:
             reached = endings_from(graph.target(scenario, step, choice))
             good = sorted(e for e in reached if _outcome(scenario, e) == "success")
             if good:
-                report.warning(
-                    ("steps", i, "choices", j),
-                    f"harmful-valinnasta '{choice.id}' pääsee onnistuneeseen loppuun "
-                    f"'{good[0]}': ohjaa polku omaan loppuunsa (outcome: partial tai failure)",
-                )
+                message = SAY("v_harmful_to_success", choice=choice.id, ending=good[0])
+                report.warning(("steps", i, "choices", j), message)
 
 
 def _outcome(scenario: Scenario, ending_id: str) -> str | None:
@@ -158,10 +147,7 @@ def check_pasted(report: Reporter, model: BaseModel) -> None:
     """No run of six words copied from the guideline (checked against its fingerprint)."""
     for loc, text in iter_texts(model):
         for phrase in fingerprint.pasted(text.fi):
-            report.warning(
-                loc,
-                f"kuusi tai useampi sana suoraan ohjeesta: ”{phrase}”: kirjoita omin sanoin",
-            )
+            report.warning(loc, SAY("v_pasted", phrase=phrase))
 
 
 SCENARIO_CHECKS: tuple[Callable[[Reporter, Scenario], None], ...] = (

@@ -234,6 +234,22 @@ EN: dict[str, str] = {
     "v_no_points": "the best path gives no points",
     "v_richer_detour": "some path gives {richest} points, the best path only {best}: lower the "
     "points of the follow-up steps",
+    "v_two_choices": "the step '{step}' has only {count} choices: add a plausible third or "
+    "mark the step as a yes/no step (yes_no: true)",
+    "v_key_same_place": "the best choice is at place {n} in every step: vary its place "
+    "(reviewers read in file order)",
+    "v_key_longest": "the best choice is the longest in {count}/{total} steps ({steps}): write "
+    "the wrong choices just as precisely (limit {limit})",
+    "v_keyword_only_in_key": "only the best choice mentions the supervisor or a check in "
+    "{count}/{total} steps ({steps}): use them in tempting wrong choices too",
+    "v_hedge_only_in_wrong": "a hedging word “{word}” only in a wrong choice gives the answer "
+    "away: remove it or use the same tone in the right one",
+    "v_absolute_only_in_wrong": "an absolute word “{word}” only in a wrong choice gives the "
+    "answer away: remove it or use the same tone in the right one",
+    "v_harmful_to_success": "the harmful choice '{choice}' leads to the successful ending "
+    "'{ending}': lead the path to an ending of its own (outcome: partial or failure)",
+    "v_pasted": "six or more words straight from the guideline: “{phrase}”: write in your own "
+    "words",
     "v_no_catalogue": "the rule list is missing: add guideline.yaml",
     "v_no_course": "the course settings are missing: add course.yaml",
     "v_rule_twice": "the rule '{rule}' appears twice",
@@ -279,6 +295,8 @@ EN: dict[str, str] = {
     "best path teaches the rule. Rules no scenario teaches come first.",
     "studio_coverage_columns": "The columns are the course's scenarios in course order:",
     "studio_coverage_table": "Rule coverage by scenario",
+    "studio_needs_graphviz": "The diagram needs Graphviz: "
+    "install it with 'apt-get install graphviz'.",
     "studio_graph": "Diagram: steps, choices and where they lead",
     "studio_preview_heading": "The scenario as the learner sees it",
     "studio_preview_note": "Every step and branch is shown. The best answer is selected and "

@@ -242,6 +242,22 @@ FI: dict[str, str] = {
     "v_no_points": "parhaalla polulla ei saa yhtään pisteitä",
     "v_richer_detour": "jokin polku antaa {richest} pistettä, paras polku vain {best}: "
     "pienennä seurausvaiheiden pisteitä",
+    "v_two_choices": "vaiheessa '{step}' on vain {count} vaihtoehtoa: lisää uskottava kolmas "
+    "tai merkitse vaihe kyllä/ei-vaiheeksi (yes_no: true)",
+    "v_key_same_place": "paras vaihtoehto on jokaisessa vaiheessa kohdalla {n}: vaihtele sen "
+    "paikkaa (arvioijat lukevat tiedoston järjestyksessä)",
+    "v_key_longest": "paras vaihtoehto on pisin {count}/{total} vaiheessa ({steps}): kirjoita "
+    "väärät vaihtoehdot yhtä täsmällisiksi (raja {limit})",
+    "v_keyword_only_in_key": "vain paras vaihtoehto mainitsee esihenkilön tai tarkistuksen "
+    "{count}/{total} vaiheessa ({steps}): käytä niitä myös houkuttelevissa väärissä "
+    "vaihtoehdoissa",
+    "v_hedge_only_in_wrong": "selittely- tai epäröintisana ”{word}” vain väärässä "
+    "vaihtoehdossa paljastaa vastauksen: poista se tai käytä samaa sävyä myös oikeassa",
+    "v_absolute_only_in_wrong": "ehdoton sana ”{word}” vain väärässä vaihtoehdossa paljastaa "
+    "vastauksen: poista se tai käytä samaa sävyä myös oikeassa",
+    "v_harmful_to_success": "harmful-valinnasta '{choice}' pääsee onnistuneeseen loppuun "
+    "'{ending}': ohjaa polku omaan loppuunsa (outcome: partial tai failure)",
+    "v_pasted": "kuusi tai useampi sana suoraan ohjeesta: ”{phrase}”: kirjoita omin sanoin",
     "v_no_catalogue": "sääntöluettelo puuttuu: lisää guideline.yaml",
     "v_no_course": "kurssin asetukset puuttuvat: lisää course.yaml",
     "v_rule_twice": "sääntö '{rule}' on kahdesti",
@@ -287,6 +303,8 @@ FI: dict[str, str] = {
     "vastaus opettaa säännön. Säännöt, joita mikään skenaario ei opeta, ovat ylimpänä.",
     "studio_coverage_columns": "Sarakkeet ovat kurssin skenaariot kurssin järjestyksessä:",
     "studio_coverage_table": "Sääntöjen kattavuus skenaarioittain",
+    "studio_needs_graphviz": "Kaavio tarvitsee Graphvizin: "
+    "asenna se komennolla 'apt-get install graphviz'.",
     "studio_graph": "Kaavio: vaiheet, vaihtoehdot ja niiden seuraukset",
     "studio_preview_heading": "Näin oppija näkee skenaarion",
     "studio_preview_note": "Kaikki kohdat ja haarat ovat näkyvissä. Paras vastaus on valittuna "

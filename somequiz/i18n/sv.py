@@ -233,6 +233,21 @@ SV: dict[str, str] = {
     "v_no_points": "den bästa vägen ger inga poäng",
     "v_richer_detour": "någon väg ger {richest} poäng, den bästa vägen bara {best}: sänk "
     "följdstegens poäng",
+    "v_two_choices": "steget '{step}' har bara {count} alternativ: lägg till ett trovärdigt "
+    "tredje eller märk steget som ja/nej-steg (yes_no: true)",
+    "v_key_same_place": "det bästa alternativet står på plats {n} i varje steg: variera dess "
+    "plats (granskarna läser i filens ordning)",
+    "v_key_longest": "det bästa alternativet är längst i {count}/{total} steg ({steps}): skriv "
+    "de felaktiga alternativen lika precisa (gräns {limit})",
+    "v_keyword_only_in_key": "bara det bästa alternativet nämner chefen eller en kontroll i "
+    "{count}/{total} steg ({steps}): använd dem också i lockande felaktiga alternativ",
+    "v_hedge_only_in_wrong": "ett förklarande eller tvekande ord ”{word}” bara i ett felaktigt "
+    "alternativ avslöjar svaret: ta bort det eller använd samma ton också i det rätta",
+    "v_absolute_only_in_wrong": "ett absolut ord ”{word}” bara i ett felaktigt alternativ "
+    "avslöjar svaret: ta bort det eller använd samma ton också i det rätta",
+    "v_harmful_to_success": "från harmful-valet '{choice}' kommer man till det lyckade slutet "
+    "'{ending}': led vägen till ett eget slut (outcome: partial eller failure)",
+    "v_pasted": "sex eller fler ord direkt ur anvisningen: ”{phrase}”: skriv med egna ord",
     "v_no_catalogue": "regellistan saknas: lägg till guideline.yaml",
     "v_no_course": "kursens inställningar saknas: lägg till course.yaml",
     "v_rule_twice": "regeln '{rule}' finns två gånger",
@@ -278,6 +293,8 @@ SV: dict[str, str] = {
     "bästa väg lär ut regeln. Regler som inget scenario lär ut står överst.",
     "studio_coverage_columns": "Kolumnerna är kursens scenarier i kursens ordning:",
     "studio_coverage_table": "Reglernas täckning per scenario",
+    "studio_needs_graphviz": "Diagrammet behöver Graphviz: "
+    "installera det med 'apt-get install graphviz'.",
     "studio_graph": "Diagram: steg, alternativ och deras följder",
     "studio_preview_heading": "Så ser deltagaren scenariot",
     "studio_preview_note": "Alla punkter och grenar visas. Det bästa svaret är valt och märkt; "

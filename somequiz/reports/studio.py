@@ -103,9 +103,7 @@ def scenario_graph(scenario: Scenario, lang: Lang = "fi") -> graphviz.Digraph:
 def scenario_graph_svg(scenario: Scenario, lang: Lang = "fi") -> str:
     """The step graph as SVG text (needs Graphviz's ``dot``)."""
     if shutil.which("dot") is None:
-        raise ConfigError(
-            "Kaavio tarvitsee Graphvizin: asenna se komennolla 'apt-get install graphviz'."
-        )
+        raise ConfigError(SAY("studio_needs_graphviz"))
     return str(scenario_graph(scenario, lang).pipe(format="svg", encoding="utf-8"))
 
 
