@@ -157,4 +157,11 @@ EN: dict[str, str] = {
     "busy_kept": "Your progress is saved: when you come back with the same details, you "
     "continue where you left off.",
     "busy_retry": "Try again",
+    # The loading screen of a page (somequiz/ui/loading.py).
+    "loading_course": "Loading the course…",
+    "loading_page": "Loading the page…",
+    "loading_hint": "The first visit can take up to half a minute on a slow connection. "
+    "Next time the page opens faster.",
+    "loading_step_kernel": "The server is preparing the page…",
+    "loading_step_scripts": "Loading the parts of the page…",
 }

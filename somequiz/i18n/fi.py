@@ -164,4 +164,11 @@ FI: dict[str, str] = {
     "busy_kept": "Edistymisesi on tallessa: kun palaat samoilla tiedoilla, jatkat siitä, mihin "
     "jäit.",
     "busy_retry": "Yritä uudelleen",
+    # The loading screen of a page (somequiz/ui/loading.py).
+    "loading_course": "Ladataan kurssia…",
+    "loading_page": "Ladataan sivua…",
+    "loading_hint": "Ensimmäinen avaus voi hitaalla yhteydellä kestää puolikin minuuttia. "
+    "Seuraavalla kerralla sivu avautuu nopeammin.",
+    "loading_step_kernel": "Palvelin valmistelee sivua…",
+    "loading_step_scripts": "Sivun osat latautuvat…",
 }

@@ -156,4 +156,11 @@ SV: dict[str, str] = {
     "busy_kept": "Dina framsteg är sparade: när du kommer tillbaka med samma uppgifter fortsätter "
     "du där du slutade.",
     "busy_retry": "Försök igen",
+    # The loading screen of a page (somequiz/ui/loading.py).
+    "loading_course": "Kursen laddas…",
+    "loading_page": "Sidan laddas…",
+    "loading_hint": "Första gången kan det ta upp till en halv minut med en långsam "
+    "anslutning. Nästa gång öppnas sidan snabbare.",
+    "loading_step_kernel": "Servern förbereder sidan…",
+    "loading_step_scripts": "Sidans delar laddas…",
 }
