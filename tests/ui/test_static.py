@@ -31,9 +31,11 @@ class Page(web.RequestHandler):
 
 
 async def _fetch(folder: Path, paths: list[str], headers: dict[str, str]) -> list[Any]:
-    settings = {"voila": SimpleNamespace(static_paths=[str(folder)])}
     spec = (r"/voila/static/(.*)", MultiStaticFileHandler, {"paths": [str(folder)]})
-    app = web.Application([sent_compressed(spec), (r"/page", Page)], **settings)
+    app = web.Application(
+        [sent_compressed(spec), (r"/page", Page)],
+        voila=SimpleNamespace(static_paths=[str(folder)]),
+    )
     compress_responses(app)
     [sock] = netutil.bind_sockets(0, "127.0.0.1")
     server = httpserver.HTTPServer(app)
