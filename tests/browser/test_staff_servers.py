@@ -73,8 +73,9 @@ def test_trainer_pages_go_compressed_with_their_own_loading_words(trainer: Serve
         f"{trainer.url}/voila/render/studio.ipynb?token={TOKEN}", headers=gzip, timeout=60
     )
     assert page.headers["Content-Encoding"] == "gzip"
-    assert FI["loading_page"] in page.text and FI["loading_course"] not in page.text
-    prefix = re.search(r'"fullStaticUrl": "([^"]+)"', page.text)
+    text = page.content.decode()  # the page says no charset in its Content-Type
+    assert FI["loading_page"] in text and FI["loading_course"] not in text
+    prefix = re.search(r'"fullStaticUrl": "([^"]+)"', text)
     assert prefix is not None
     script = requests.get(
         f"{trainer.url}{prefix[1]}/voila.js?token={TOKEN}", headers=gzip, timeout=30

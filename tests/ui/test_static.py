@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,7 +31,14 @@ class Page(web.RequestHandler):
         self.write("<p>Ladataan kurssia…</p>" * 100)
 
 
-async def _fetch(folder: Path, paths: list[str], headers: dict[str, str]) -> list[Any]:
+def _fetch(folder: Path, paths: list[str], headers: dict[str, str]) -> list[Any]:
+    """The answers of a server with the static handler on ``folder``, in a thread of its own
+    (its own event loop: Playwright's may be running in this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _answers(folder, paths, headers)).result()
+
+
+async def _answers(folder: Path, paths: list[str], headers: dict[str, str]) -> list[Any]:
     spec = (r"/voila/static/(.*)", MultiStaticFileHandler, {"paths": [str(folder)]})
     app = web.Application(
         [sent_compressed(spec), (r"/page", Page)],
@@ -63,7 +71,7 @@ def folder(tmp_path: Path) -> Path:
 def test_whole_scripts_go_gzipped_and_versioned_ones_are_kept_a_year(folder: Path) -> None:
     prefix = static_prefix({"voila": SimpleNamespace(static_paths=[str(folder)])})
     paths = [f"/voila/static/{prefix}/voila.js", "/voila/static/voila.js", "/page"]
-    versioned, plain, page = asyncio.run(_fetch(folder, paths, {"Accept-Encoding": "gzip"}))
+    versioned, plain, page = _fetch(folder, paths, {"Accept-Encoding": "gzip"})
     for answer in (versioned, plain, page):
         assert answer.code == 200 and answer.headers["Content-Encoding"] == "gzip"
         assert answer.headers["Vary"] == "Accept-Encoding"
@@ -74,18 +82,16 @@ def test_whole_scripts_go_gzipped_and_versioned_ones_are_kept_a_year(folder: Pat
 
 
 def test_ranges_small_files_and_other_browsers_get_the_file_as_it_is(folder: Path) -> None:
-    ranged, small = asyncio.run(
-        _fetch(
-            folder,
-            ["/voila/static/voila.js", "/voila/static/small.js"],
-            {"Accept-Encoding": "gzip", "Range": "bytes=0-99"},
-        )
+    ranged, small = _fetch(
+        folder,
+        ["/voila/static/voila.js", "/voila/static/small.js"],
+        {"Accept-Encoding": "gzip", "Range": "bytes=0-99"},
     )
     assert ranged.code == 206 and ranged.body == SCRIPT.encode()[:100]
     assert small.code == 200 and small.body == b"let a = 1;\n"
     for answer in (ranged, small):
         assert "Content-Encoding" not in answer.headers
-    [identity] = asyncio.run(_fetch(folder, ["/voila/static/voila.js"], {}))
+    [identity] = _fetch(folder, ["/voila/static/voila.js"], {})
     assert identity.body == SCRIPT.encode() and "Content-Encoding" not in identity.headers
 
 
