@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from somequiz.ui.server import _voila, voila_config
+from somequiz.ui.server.app import _voila, voila_config
 
 
 def main() -> None:
