@@ -19,6 +19,7 @@ import requests
 from common import ROOT, ServerProcess, free_port, start_somequiz, stop_server
 
 SITE = ROOT / "deploy" / "nginx-somequiz.conf"
+COMPRESSION = ROOT / "deploy" / "nginx-snippets" / "somequiz-compression.conf"
 # Access log with the upstream that served each request and the learner's route cookie.
 LOG_FORMAT = "'$upstream_addr $somequiz_route $status $request_method $uri'"
 
@@ -46,6 +47,8 @@ def nginx_config(folder: Path, port: int, upstreams: list[int]) -> Path:
         "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in upstreams)
     )
     (folder / "snippets" / "somequiz-listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
+    # Site-independent: used as shipped.
+    shutil.copy(COMPRESSION, folder / "snippets" / COMPRESSION.name)
     shutil.copy(SITE, folder / "somequiz.conf")
     for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / temp).mkdir()

@@ -316,4 +316,11 @@ EN: dict[str, str] = {
     "studio_no_attempts": "No attempts yet.",
     "studio_flags": "Learners' flags: unclear step",
     "studio_no_flags": "No flags.",
+    # The loading screen of a page (somequiz/ui/server/loading.py).
+    "loading_course": "Loading the course…",
+    "loading_page": "Loading the page…",
+    "loading_hint": "The first visit can take up to half a minute on a slow connection. "
+    "Next time the page opens faster.",
+    "loading_step_kernel": "The server is preparing the page…",
+    "loading_step_scripts": "Loading the parts of the page…",
 }

@@ -324,4 +324,11 @@ FI: dict[str, str] = {
     "studio_no_attempts": "Ei suorituksia vielä.",
     "studio_flags": "Oppijoiden merkinnät: epäselvä kohta",
     "studio_no_flags": "Ei merkintöjä.",
+    # The loading screen of a page (somequiz/ui/server/loading.py).
+    "loading_course": "Ladataan kurssia…",
+    "loading_page": "Ladataan sivua…",
+    "loading_hint": "Ensimmäinen avaus voi hitaalla yhteydellä kestää puolikin minuuttia. "
+    "Seuraavalla kerralla sivu avautuu nopeammin.",
+    "loading_step_kernel": "Palvelin valmistelee sivua…",
+    "loading_step_scripts": "Sivun osat latautuvat…",
 }

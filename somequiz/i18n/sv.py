@@ -314,4 +314,11 @@ SV: dict[str, str] = {
     "studio_no_attempts": "Inga genomföranden ännu.",
     "studio_flags": "Deltagarnas markeringar: oklar punkt",
     "studio_no_flags": "Inga markeringar.",
+    # The loading screen of a page (somequiz/ui/server/loading.py).
+    "loading_course": "Kursen laddas…",
+    "loading_page": "Sidan laddas…",
+    "loading_hint": "Första gången kan det ta upp till en halv minut med en långsam "
+    "anslutning. Nästa gång öppnas sidan snabbare.",
+    "loading_step_kernel": "Servern förbereder sidan…",
+    "loading_step_scripts": "Sidans delar laddas…",
 }

@@ -6,10 +6,11 @@ from browser_helpers import open_course
 from playwright.sync_api import Page
 from server_helpers import Server
 
-TIMINGS = """() => {
+TIMINGS = r"""() => {
+  const VOILA_JS = /^\/voila\/static\/(v-[0-9a-f]+\/)?voila\.js$/;  // versioned prefix
   const page = performance.getEntriesByType("navigation")[0];
   const scripts = performance.getEntriesByType("resource")
-    .filter((entry) => new URL(entry.name).pathname === "/voila/static/voila.js");
+    .filter((entry) => VOILA_JS.test(new URL(entry.name).pathname));
   return {responseEnd: page.responseEnd, starts: scripts.map((entry) => entry.startTime)};
 }"""
 

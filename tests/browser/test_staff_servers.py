@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 from server_helpers import ROOT, Server, start_server, stop_server
+
+from somequiz.i18n import FI
 
 TOKEN = "test-token-5f1c-kouluttajan-pitka-tunnus"
 
@@ -62,3 +65,20 @@ def test_studio_page_loads_every_time(trainer: Server, browser: Browser) -> None
                 page.wait_for_event("close")
         finally:
             context.close()
+
+
+def test_trainer_pages_go_compressed_with_their_own_loading_words(trainer: Server) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    page = requests.get(
+        f"{trainer.url}/voila/render/studio.ipynb?token={TOKEN}", headers=gzip, timeout=60
+    )
+    assert page.headers["Content-Encoding"] == "gzip"
+    text = page.content.decode()  # the page says no charset in its Content-Type
+    assert FI["loading_page"] in text and FI["loading_course"] not in text
+    prefix = re.search(r'"fullStaticUrl": "([^"]+)"', text)
+    assert prefix is not None
+    script = requests.get(
+        f"{trainer.url}{prefix[1]}/voila.js?token={TOKEN}", headers=gzip, timeout=30
+    )
+    assert script.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in script.headers["Cache-Control"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import requests
 from nginx_cluster import Cluster, load
 from sqlalchemy import create_engine, func, select
 
@@ -82,3 +86,34 @@ def test_kill_9_of_a_learner_process_loses_nothing(cluster: Cluster) -> None:
     assert after[:2] == before
     assert len(after) == learner.result.answers == len(set(after))
     assert (attempts, completions) == (1, 1)
+
+
+def _small_script() -> str:
+    """A script of Voilà's page under 1 KiB: the learner process sends it uncompressed."""
+    from voila.paths import collect_static_paths
+
+    for folder in collect_static_paths(["voila", "nbconvert"], "base"):
+        for path in sorted(Path(folder).glob("*.voila.js")):
+            if 256 <= path.stat().st_size < 1024:
+                return path.name
+    raise AssertionError("no small script among Voilà's static files")
+
+
+def test_text_goes_compressed_and_versioned_files_are_kept(cluster: Cluster) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    direct = cluster.servers[0].url
+    # The course page and Voilà's scripts come gzipped from the learner process, through nginx.
+    page = requests.get(f"{cluster.url}/voila/render/kurssi.ipynb", headers=gzip, timeout=60)
+    assert page.headers.get("Content-Encoding") == "gzip"
+    prefix = re.search(r'"fullStaticUrl": "([^"]+)"', page.text)
+    assert prefix is not None
+    script = requests.get(f"{cluster.url}{prefix[1]}/voila.js", headers=gzip, timeout=10)
+    assert script.headers.get("Content-Encoding") == "gzip"
+    assert "immutable" in script.headers.get("Cache-Control", "")
+    # nginx's own gzip (snippets/somequiz-compression.conf) for what comes uncompressed.
+    small = f"/voila/static/{_small_script()}"
+    assert (
+        "Content-Encoding" not in requests.get(f"{direct}{small}", headers=gzip, timeout=10).headers
+    )
+    through = requests.get(f"{cluster.url}{small}", headers=gzip, timeout=10)
+    assert through.status_code == 200 and through.headers.get("Content-Encoding") == "gzip"

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.websocket import WebSocketHandler
 from traitlets.config import Config
@@ -26,6 +27,9 @@ from somequiz.ui.kernel.main import PageKernelSpecs
 from somequiz.ui.server import browser
 from somequiz.ui.server.kernel_client import PageKernelClient
 from somequiz.ui.server.limits import CappedKernelManager, PageLoadGuard
+from somequiz.ui.server.loading import PageConfig
+from somequiz.ui.server.notebooks import COURSE_NOTEBOOK
+from somequiz.ui.server.static import compress_responses, sent_compressed
 
 
 def notebooks_root() -> Path:
@@ -134,6 +138,10 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     # from this server only. See somequiz/ui/server/jupyter/voila/templates/somequiz.
     use_packaged_templates()
     voila.template = TEMPLATE
+    # Versioned script URLs (cached for good) and the loading screen's words.
+    voila.page_config_hook = PageConfig(course=not token)
+    # The pages have no code cells to highlight: no Pygments styles to load.
+    voila.extension_denylist = ["jupyterlab_pygments"]
     # Voilà compiles its page templates again for every page: keep them compiled.
     share_compiled_templates(CompiledTemplates())
     # Before each page's kernel starts: per-address rate limit, kernel cap, page cookies.
@@ -219,6 +227,12 @@ def known_paths_only(spec: Any) -> Any:
     return (pattern, KnownTemplateFiles, *rest)
 
 
+def course_at_root(server_url: str) -> Any:
+    """A handler spec that sends the root URL to the course, not to a list of notebooks."""
+    course = url_path_join(server_url, "voila/render", COURSE_NOTEBOOK)
+    return (server_url, web.RedirectHandler, {"url": course, "permanent": False})
+
+
 def _voila(course_service: bool) -> type[Any]:
     """Voilà with these servers' handlers: no logout page (there is no login to end: it
     answered 500), 404 for unknown template paths; and for the learner server
@@ -231,12 +245,14 @@ def _voila(course_service: bool) -> type[Any]:
     class SomequizVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
             handlers = [
-                known_paths_only(spec)
+                sent_compressed(known_paths_only(spec))
                 for spec in super().init_handlers()
                 if not spec[0].endswith("/logout")
             ]
+            compress_responses(self.app)
             if not course_service:
                 return handlers
+            handlers.insert(0, course_at_root(self.server_url))
             # Voilà's connection folder is private to the server's user (0700).
             self.somequiz_services = ServiceProcesses(
                 Path(self.connection_dir), settings().service_processes
