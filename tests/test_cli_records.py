@@ -9,13 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
-from records_helpers import run_course
+from records_helpers import Records, run_course
 from sqlalchemy import update
 
 from somequiz.cli import main
 from somequiz.config import settings
 from somequiz.content.folder import Content
-from somequiz.records.store import Store
 from somequiz.records.tables import CompletionRow
 
 ROSTER = Path(__file__).resolve().parent / "fixtures" / "roster"
@@ -53,11 +52,11 @@ def test_demo_data_verify_and_exports(cli: CliRunner, db_url: str, tmp_path: Pat
     bad = run(cli, "export", "--since", "31.2.2025", ok=False)
     assert "ei ole päivämäärä" in bad.output
 
-    store = Store(db_url)
+    store = Records.open(db_url)
     try:
-        code = store.attempts_frame()["certificate_code"].dropna().iloc[0]
+        code = store.reports.attempts_frame()["certificate_code"].dropna().iloc[0]
         assert "on aito" in run(cli, "verify", "--certificate", code).output
-        with store.session() as s:
+        with store.db.session() as s:
             s.execute(
                 update(CompletionRow)
                 .where(CompletionRow.certificate_code == code)
@@ -78,9 +77,9 @@ def test_roster_import_and_erase(cli: CliRunner, db_url: str) -> None:
     assert "3 uutta" in good.output
     assert "ei löydy" in run(cli, "erase", "--learner", "A100", "--yes", ok=False).output
     run(cli, "demo-data", "--learners", "3", "--seed", "1")
-    store = Store(db_url)
+    store = Records.open(db_url)
     try:
-        number = str(store.attempts_frame()["employee_number"].iloc[0])
+        number = str(store.reports.attempts_frame()["employee_number"].iloc[0])
     finally:
         store.close()
     erased = run(cli, "erase", "--learner", number, "--yes")
@@ -103,7 +102,7 @@ def test_unreachable_database_is_a_message(monkeypatch: pytest.MonkeyPatch) -> N
 def test_verify_says_when_a_certificate_was_superseded(
     cli: CliRunner, db_url: str, content: Content
 ) -> None:
-    store = Store(db_url)
+    store = Records.open(db_url)
     try:
         first_day = datetime(2026, 3, 2, 9, tzinfo=UTC)
         _, first = run_course(store, content, employee_number="S1", at=first_day)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from records_helpers import Records
 from sqlalchemy import column, insert, inspect, table
 
-from somequiz.records.store import (
+from somequiz.records.database import (
     SCHEMA_REVISION,
-    Store,
     current_revision,
     make_engine,
     up_to_date,
@@ -65,12 +65,12 @@ def test_from_previous_revision_keeps_data(db_url: str) -> None:
             )
         )
     engine.dispose()
-    store = Store(db_url)  # migrates on start
+    store = Records.open(db_url)  # migrates on start
     try:
-        assert current_revision(store.engine) == "0006"
-        found = store.find_learner("E1")
+        assert current_revision(store.db.engine) == "0006"
+        found = store.admin.find_learner("E1")
         assert found is not None and found.name == "Ennen Päivitystä"
-        assert store.roster_frame().empty
+        assert store.reports.roster_frame().empty
     finally:
         store.close()
 
@@ -93,16 +93,16 @@ def test_schema_revision_is_the_newest_migration(db_url: str) -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from somequiz.records.store import _MIGRATIONS
+    from somequiz.records.database import MIGRATIONS
 
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
     engine = make_engine(db_url)
-    assert not up_to_date(engine)  # empty: Store() must migrate
+    assert not up_to_date(engine)  # empty: Records.open() must migrate
     upgrade(engine, "0002")
     assert not up_to_date(engine)
-    Store(db_url).close()
+    Records.open(db_url).close()
     assert up_to_date(engine) and current_revision(engine) == SCHEMA_REVISION
     engine.dispose()
 

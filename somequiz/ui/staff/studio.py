@@ -15,7 +15,8 @@ from IPython.display import HTML, display
 from somequiz.config import settings
 from somequiz.content.folder import Content, check_folder
 from somequiz.errors import SomequizError
-from somequiz.records.store import Store
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
 from somequiz.reports import studio
 from somequiz.reports.export import item_analysis
 from somequiz.reports.preview import preview
@@ -114,13 +115,11 @@ class Studio:
         if self.content is None or self.picker.value is None:
             return
         scenario = self.content.scenarios[self.picker.value]
-        store = Store()
-        try:
-            answers = store.answers_frame()
-            flags = store.flags_frame()
-            stats = store.item_stats()
-        finally:
-            store.close()
+        with Database.configured(settings()) as db:
+            records = Reports(db)
+            answers = records.answers_frame()
+            flags = records.flags_frame()
+            stats = records.item_stats()
         display(HTML("<h3>Valinnat ensimmäisellä yrityksellä</h3>"))
         display(_table(studio.choice_distribution(answers, scenario), "Ei vastauksia vielä."))
         analysis = item_analysis(stats, self.content)
