@@ -13,9 +13,11 @@ import click
 from somequiz.config import settings
 from somequiz.content.folder import Content, load_content
 from somequiz.errors import ConfigError, ExportError
+from somequiz.i18n import message
 from somequiz.records.admin import Admin
 from somequiz.records.database import Database
 from somequiz.records.reports import Reports
+from somequiz.records.rows import Problem, Verification
 from somequiz.records.signing import Signatures
 
 
@@ -51,6 +53,11 @@ def db_upgrade() -> None:
     with _database() as database:
         revision = current_revision(database.engine)
         click.echo(f"Tietokanta on ajan tasalla (versio {revision}): {database.engine.url!r}")
+        # Rows from before the seals (revision 0007) are sealed as they are now: run
+        # `somequiz verify` before upgrading to know they were intact.
+        sealed = Signatures(database).seal_unsealed()
+        if sealed:
+            click.echo(f"Sinetöity {sealed} aiemmin tallennettua riviä.")
 
 
 @db.command("retention")
@@ -136,19 +143,38 @@ def verify(code: str | None) -> None:
                 )
             return
         report = signatures.verify()
+    _report(report)
+
+
+def _report(report: Verification) -> None:
+    """Print what verify found, each kind in words; exit 1 if anything."""
+
+    def problems(kinds: tuple[Problem, ...], missing: int = 0) -> str:
+        return "; ".join(message("fi", f"verify_{kind}", missing=missing) for kind in kinds)
+
     for row in report.altered:
         click.echo(
-            f"Suoritus {row.completion_id} (yritys {row.attempt_id}, todistus "
-            f"{row.certificate_code}): {row.reason}"
+            message(
+                "fi",
+                "verify_completion",
+                id=row.completion_id,
+                attempt=row.attempt_id,
+                code=row.certificate_code or "-",
+                problems=problems(row.problems),
+            )
         )
-    if report.altered:
+    for person in report.learners:
+        found = problems(person.problems, person.missing)
+        number = person.employee_number or "-"
         click.echo(
-            f"{len(report.altered)} / {report.checked} suoritusta on muutettu. Palauta ne "
-            "varmuuskopiosta ja selvitä, kenellä on ollut pääsy tietokantaan.",
-            err=True,
+            message("fi", "verify_learner", id=person.learner_id, number=number, problems=found)
         )
+    counts = {"checked": report.checked, "learners": report.learners_checked}
+    if not report.clean:
+        altered = {"altered": len(report.altered), "people": len(report.learners)}
+        click.echo(message("fi", "verify_found", **counts, **altered), err=True)
         sys.exit(1)
-    click.echo(f"Kaikki {report.checked} suoritusta ovat muuttumattomia.")
+    click.echo(message("fi", "verify_clean", **counts))
 
 
 @click.command()

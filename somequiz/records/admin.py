@@ -7,13 +7,14 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from somequiz.errors import StoreError
 from somequiz.records import rows
-from somequiz.records.course import learner_key
 from somequiz.records.database import Database
+from somequiz.records.identity import learner_key
 from somequiz.records.rows import Erasure, Learner, RosterEntry, RosterImport, now, rowcount
-from somequiz.records.signing import Signer
+from somequiz.records.signing import Signer, digests, resign_answers
 from somequiz.records.tables import (
     AnswerRow,
     AttemptRow,
@@ -34,7 +35,10 @@ class Admin:
     def import_roster(
         self, entries: Sequence[RosterEntry], *, replace: bool = False
     ) -> RosterImport:
-        """Insert or update roster rows in one transaction; ``replace`` drops everyone else."""
+        """Insert or update roster rows in one transaction; ``replace`` drops everyone else.
+
+        A learner the roster renames takes the new name at once (their identity sealed again).
+        """
         moment = now()
         with self.db.session() as s:
             existing = {r.employee_number: r for r in s.scalars(select(RosterRow))}
@@ -52,7 +56,22 @@ class Admin:
             if replace and existing:
                 removed = len(existing)
                 s.execute(delete(RosterRow).where(RosterRow.employee_number.in_(list(existing))))
+            self._rename(s, entries)
         return RosterImport(added, updated, removed)
+
+    def _rename(self, s: Session, entries: Sequence[RosterEntry]) -> None:
+        """Give stored learners the roster's names (names change only through HR)."""
+        names = {learner_key(employee_number=e.employee_number): e.name for e in entries}
+        signer = Signer(self.db.secret)
+        learners = s.scalars(
+            select(LearnerRow).where(
+                LearnerRow.learner_key.startswith("emp:"), LearnerRow.erased_at.is_(None)
+            )
+        )
+        for learner in learners:
+            name = names.get(learner.learner_key)
+            if name is not None and name != learner.name:
+                signer.reseal_identity(learner, name=name)
 
     def find_learner(self, ref: str) -> Learner | None:
         """The learner by employee number, or by internal id when ``ref`` is ``#<id>``."""
@@ -78,6 +97,7 @@ class Admin:
             if learner is None:
                 raise StoreError(f"Oppijaa {learner_id} ei ole. Tarkista tunniste.")
             attempts = select(AttemptRow.id).where(AttemptRow.learner_id == learner_id)
+            before = digests(s.connection(), s.scalars(attempts).all())
             answers = s.execute(delete(AnswerRow).where(AnswerRow.attempt_id.in_(attempts)))
             flags = s.execute(delete(FlagRow).where(FlagRow.attempt_id.in_(attempts)))
             if learner.employee_number:
@@ -85,14 +105,18 @@ class Admin:
                     delete(RosterRow).where(RosterRow.employee_number == learner.employee_number)
                 )
             moment = now()
-            learner.learner_key = f"erased:{learner_id}"
-            learner.name, learner.employee_number, learner.email = "", None, None
-            learner.erased_at = moment
             completions = s.scalars(
                 select(CompletionRow).where(CompletionRow.learner_id == learner_id)
             ).all()
-            for row in completions:
+            # Signed again under the anonymous key only if they were intact: no laundering.
+            intact = [row for row in completions if signer.signed(row, learner.learner_key)]
+            erased = {"learner_key": f"erased:{learner_id}", "name": "", "employee_number": None}
+            signer.reseal_identity(learner, **erased)
+            learner.email, learner.erased_at = None, moment
+            for row in intact:
                 row.signature = signer.signature(row, learner.learner_key)
+            s.flush()
+            resign_answers(s.connection(), signer, before)
             erasure = Erasure(
                 learner_id=learner_id,
                 answers_deleted=rowcount(answers),
@@ -104,9 +128,13 @@ class Admin:
 
     def delete_answers_before(self, cutoff: datetime) -> int:
         """Delete answers and learner notes given before ``cutoff``; the number of answers."""
+        old = AnswerRow.answered_at < cutoff
         with self.db.session() as s:
-            result = s.execute(delete(AnswerRow).where(AnswerRow.answered_at < cutoff))
+            touched = select(AnswerRow.attempt_id).where(old).distinct()
+            before = digests(s.connection(), s.scalars(touched))
+            result = s.execute(delete(AnswerRow).where(old))
             s.execute(delete(FlagRow).where(FlagRow.created_at < cutoff))
+            resign_answers(s.connection(), Signer(self.db.secret), before)
             return rowcount(result)
 
     def apply_retention(self, years: int, *, today: date | None = None) -> int:

@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from somequiz.engine.scoring import CourseResult
-from somequiz.errors import AnswerError, IdentityError, StoreError
+from somequiz.errors import AnswerError, StoreError
 from somequiz.records import rows
 from somequiz.records.database import Database
 from somequiz.records.dialects import postgresql
+from somequiz.records.identity import learner_key, official_name
 from somequiz.records.rows import (
     ANSWER_COLUMNS,
     COMPLETION_COLUMNS,
@@ -32,7 +32,7 @@ from somequiz.records.rows import (
     aware,
     now,
 )
-from somequiz.records.signing import Signer
+from somequiz.records.signing import Signer, answers_signature, count_completion
 from somequiz.records.tables import (
     AnswerRow,
     AttemptRow,
@@ -40,7 +40,6 @@ from somequiz.records.tables import (
     ContentVersionRow,
     FlagRow,
     LearnerRow,
-    RosterRow,
 )
 
 MAX_FLAG = 2000  # characters kept of one note
@@ -60,26 +59,6 @@ _FINISH_ATTEMPT = (
     .where(AttemptRow.id == bindparam("attempt_id"))
     .values(status="completed", finished_at=bindparam("finished"))
 )
-
-
-def same_name(a: str, b: str) -> bool:
-    """Whether two names are the same person's name as typed (case and spacing aside)."""
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
-
-
-def learner_key(
-    *,
-    employee_number: str | None = None,
-    name: str = "",
-    unit: str | None = None,
-    external_id: str | None = None,
-) -> str:
-    """The identity a learner is found by again: SSO id, employee number, or name and unit."""
-    if external_id:
-        return f"sso:{external_id.strip()}"
-    if employee_number:
-        return f"emp:{employee_number.strip().upper()}"
-    return f"name:{' '.join(name.casefold().split())}|{(unit or '').casefold().strip()}"
 
 
 class CourseRecords:
@@ -107,11 +86,12 @@ class CourseRecords:
         key = learner_key(
             employee_number=employee_number, name=name, unit=unit, external_id=external_id
         )
+        signer = Signer(self.db.secret)
         for _ in range(2):
             try:
                 with self.db.session() as s:
                     row = s.scalars(select(LearnerRow).where(LearnerRow.learner_key == key)).first()
-                    official = _official_name(s, row, name, employee_number, external_id)
+                    official = official_name(s, row, name, employee_number, external_id)
                     if row is None:
                         row = LearnerRow(
                             learner_key=key,
@@ -122,8 +102,11 @@ class CourseRecords:
                             created_at=now(),
                         )
                         s.add(row)
+                        s.flush()  # the seal covers the id
+                        signer.seal_new(row)
                     else:
-                        row.name, row.unit, row.erased_at = official, unit or row.unit, None
+                        signer.reseal_identity(row, name=official)
+                        row.unit, row.erased_at = unit or row.unit, None
                     s.flush()
                     return rows.learner(row)
             except IntegrityError:
@@ -245,13 +228,19 @@ class CourseRecords:
         call for the same attempt hits the unique attempt_id and returns the first's record.
         """
         signer = Signer(self.db.secret)
+        with self.db.transaction() as connection:
+            answers = answers_signature(connection, signer, attempt_id)
 
         def new_row(found: Any) -> dict[str, Any]:
-            return _new_completion(signer, attempt_id, found, result, at)
+            return _new_completion(signer, attempt_id, found, result, at, answers)
 
         try:
             if self.db.engine.dialect.name == "postgresql":
-                return postgresql.complete(self.db, attempt_id, _READ_ATTEMPT, new_row)
+                done, written = postgresql.complete(self.db, attempt_id, _READ_ATTEMPT, new_row)
+                if written is not None:  # a crash before this only leaves the count unsealed
+                    with self.db.transaction() as connection:
+                        count_completion(connection, signer, written["learner_id"])
+                return done
             with self.db.transaction() as connection:
                 found = connection.execute(_READ_ATTEMPT, {"attempt_id": attempt_id}).first()
                 if found is None:
@@ -263,6 +252,7 @@ class CourseRecords:
                 connection.execute(
                     _FINISH_ATTEMPT, {"attempt_id": attempt_id, "finished": row["completed_at"]}
                 )
+                count_completion(connection, signer, found.learner_id)
                 return rows.completion(SimpleNamespace(**row))
         except IntegrityError:
             existing = self.completion(attempt_id)
@@ -343,29 +333,13 @@ class CourseRecords:
             pass  # another process saved the same version a moment ago
 
 
-def _official_name(
-    s: Session,
-    row: LearnerRow | None,
-    typed: str,
-    employee_number: str | None,
-    external_id: str | None,
-) -> str:
-    """The name a sign-in may use: the roster's or the stored one; typed must match it."""
-    if external_id or not employee_number:
-        return typed
-    roster = s.get(RosterRow, employee_number.strip().upper())
-    known = roster.name if roster is not None else None
-    if known is None and row is not None and row.erased_at is None:
-        known = row.name
-    if known is None:
-        return typed
-    if not same_name(known, typed):
-        raise IdentityError(employee_number)
-    return known
-
-
 def _new_completion(
-    signer: Signer, attempt_id: str, found: Any, result: CourseResult, at: datetime | None
+    signer: Signer,
+    attempt_id: str,
+    found: Any,
+    result: CourseResult,
+    at: datetime | None,
+    answers: str,
 ) -> dict[str, Any]:
     """The signed completion row of ``found`` (the attempt as _READ_ATTEMPT reads it)."""
     row: dict[str, Any] = {
@@ -378,6 +352,7 @@ def _new_completion(
         "theme_scores": {k: round(v, 4) for k, v in result.theme_scores.items()},
         "course_hash": found.course_hash,
         "certificate_code": signer.certificate_code(attempt_id) if result.passed else None,
+        "answers_signature": answers,
     }
     # A plain dict, not an ORM object: instrumented attributes cost as much as a round trip.
     row["signature"] = signer.signature(SimpleNamespace(**row), found.learner_key)

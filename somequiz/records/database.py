@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration (tests check that it is Alembic's head): a database already there is
 # opened without importing Alembic, which costs a kernel or a command ~0.7 s.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 
 def load_secret(results: Path, configured: str = "") -> bytes:

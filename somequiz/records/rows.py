@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from somequiz.engine.scoring import Answer
 from somequiz.records.tables import AnswerRow, AttemptRow, CompletionRow, LearnerRow
@@ -133,22 +133,46 @@ class Erasure:
     completions_kept: int
 
 
+# What verify can find: a completion's fields changed ("signature"), its certificate code moved
+# ("code"), its answers rewritten or deleted ("answers"), a learner's identity changed
+# ("identity"), a learner's completions deleted ("deleted"), a row stored before seals existed
+# and not sealed since ("unsealed").
+Problem = Literal["signature", "code", "answers", "identity", "deleted", "unsealed"]
+
+
 @dataclass(frozen=True)
 class Altered:
-    """A completion whose stored fields no longer match their signature."""
+    """A completion whose stored fields or answers no longer match their signatures."""
 
     completion_id: int
     attempt_id: str
     certificate_code: str | None
-    reason: str
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class AlteredLearner:
+    """A learner whose identity or count of completions no longer matches its seal."""
+
+    learner_id: int
+    employee_number: str | None
+    problems: tuple[Problem, ...]
+    missing: int  # completions fewer than sealed
 
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of checking every completion."""
+    """The outcome of checking every completion and every learner."""
 
     checked: int
     altered: list[Altered]
+    learners_checked: int
+    learners: list[AlteredLearner]
+
+    @property
+    def clean(self) -> bool:
+        """Whether nothing was found."""
+        return not self.altered and not self.learners
 
 
 @dataclass(frozen=True)

@@ -76,13 +76,14 @@ def complete(
     attempt_id: str,
     read: Executable,
     new_row: Callable[[Any], dict[str, Any]],
-) -> Completion:
+) -> tuple[Completion, dict[str, Any] | None]:
     """Write the completion ``new_row`` makes of the attempt ``read`` finds, once.
 
     A read and one write statement, outside an explicit transaction: three round trips instead
     of six (BEGIN, a locking read, INSERT, UPDATE, COMMIT). The write marks the attempt and
     inserts its completion in one statement, so it cannot half-happen, and writes nothing if a
-    completion appeared since the read (then that one is read and returned).
+    completion appeared since the read (then that one is read and returned). The row written,
+    if this call wrote it, comes second.
     """
     with (
         db.failures(),
@@ -96,8 +97,8 @@ def complete(
             values = {f"v_{k}": v for k, v in row.items()}
             values["attempt_id"], values["finished"] = attempt_id, row["completed_at"]
             if connection.execute(_COMPLETE, values).first() is not None:
-                return completion(SimpleNamespace(**row))
+                return completion(SimpleNamespace(**row)), row
             found = connection.execute(read, {"attempt_id": attempt_id}).first()
     if found is None or found.attempt_id is None:
         raise StoreError(_GONE)
-    return completion(found)
+    return completion(found), None
