@@ -537,10 +537,12 @@ def recorded(db_url: str, run_id: str) -> dict[str, dict[str, int]]:
     """Per simulated learner of the run: answers and completions in the store."""
     from sqlalchemy import func, select
 
-    from somequiz.records.store import Store
+    from somequiz.config import settings
+    from somequiz.records.database import Database
     from somequiz.records.tables import AnswerRow, AttemptRow, CompletionRow, LearnerRow
 
-    store = Store(db_url, migrate=False)
+    options = settings()
+    store = Database(db_url, results=options.results, secret_key=options.secret_key, migrate=False)
     try:
         with store.session() as s:
             pattern = f"L{run_id}-%"

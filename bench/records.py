@@ -6,7 +6,7 @@ to skip PostgreSQL). PostgreSQL from ``SOMEQUIZ_BENCH_PG_URL`` (default
 dropped.
 
 Synthetic data is inserted in bulk through the store's tables with SQLAlchemy Core (not through
-``Store.record_answer``/``record_completion``: that path is tested elsewhere and would take
+``CourseRecords.record_answer``/``record_completion``: that path is tested elsewhere and would take
 hours). It is still valid: course runs are made through the engine (``CourseRun``) as
 templates and replicated; completions carry real certificate codes and signatures.
 """
@@ -38,7 +38,10 @@ from somequiz.content.folder import Content, load_content
 from somequiz.content.hashing import course_hash, model_hash
 from somequiz.course.demo import simulated_answers
 from somequiz.engine.scoring import CourseResult, CourseRun
-from somequiz.records.store import Store
+from somequiz.records.course import CourseRecords
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
+from somequiz.records.signing import Signer
 from somequiz.records.tables import (
     AnswerRow,
     AttemptRow,
@@ -101,9 +104,16 @@ def _insert(engine: Engine, table: Any, rows: list[dict[str, Any]]) -> None:
             connection.execute(insert(table), chunk)
 
 
-def fill(store: Store, content: Content, completions: int, answers: int, seed: int = 1) -> str:
+def _database(url: str, *, migrate: bool = True) -> Database:
+    """The database at ``url`` with the configured key."""
+    options = settings()
+    return Database(url, results=options.results, secret_key=options.secret_key, migrate=migrate)
+
+
+def fill(store: Database, content: Content, completions: int, answers: int, seed: int = 1) -> str:
     """Bulk-insert roster, learners, attempts, completions, answers and flags; a summary."""
     rng = random.Random(seed)
+    signer = Signer(store.secret)
     runs = templates(content, 200, seed)
     chash = course_hash(content)
     units = content.course.unit_names or ["Yksikkö"]
@@ -171,10 +181,10 @@ def fill(store: Store, content: Content, completions: int, answers: int, seed: i
             passed=run.result.passed,
             theme_scores={k: round(v, 4) for k, v in run.result.theme_scores.items()},
             course_hash=chash,
-            certificate_code=store._certificate_code(attempt_id),
+            certificate_code=signer.certificate_code(attempt_id),
             signature="",
         )
-        row.signature = store._sign(Store.signed_fields(row, f"emp:{employee}"))
+        row.signature = signer.signature(row, f"emp:{employee}")
         done.append({c: getattr(row, c) for c in COMPLETION_COLUMNS})
         # Answers are kept for the newest completions only (as after the retention setting).
         if len(given) < answers:
@@ -233,7 +243,7 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def bench_exports(
-    store: Store, content: Content, folder: Path, skip: set[str] | None = None
+    store: Database, content: Content, folder: Path, skip: set[str] | None = None
 ) -> dict[str, float]:
     """CSV, XLSX and the dashboard (less those in ``skip``), each with its baseline."""
     skip = skip or set()
@@ -242,7 +252,7 @@ def bench_exports(
     for name in ("roster_frame", "attempts_frame", "answers_frame"):
         if "frames" in skip:
             break
-        seconds, frame = timed(getattr(store, name))
+        seconds, frame = timed(getattr(Reports(store), name))
         figure(f"read_{name}_s", seconds, "s", note=f"{len(frame)} rows")
         del frame
     if "csv" not in skip:
@@ -254,11 +264,11 @@ def bench_exports(
     return found
 
 
-def _bench_csv(store: Store, content: Content, folder: Path) -> float:
+def _bench_csv(store: Database, content: Content, folder: Path) -> float:
     """CSV as `somequiz export --format csv` does it: the completions sheet built and written."""
     csv_path = folder / "suoritukset.csv"
     build_s, tables = timed(
-        lambda: export.build(store, content, export.Filters(), sheets=("completions",))
+        lambda: export.build(Reports(store), content, export.Filters(), sheets=("completions",))
     )
     write_s, _ = timed(lambda: export.write_csv(tables["completions"], csv_path))
     plain_s, _ = timed(lambda: tables["completions"].to_csv(folder / "plain.csv", index=False))
@@ -277,10 +287,10 @@ def _bench_csv(store: Store, content: Content, folder: Path) -> float:
     return total
 
 
-def _bench_xlsx(store: Store, content: Content, folder: Path) -> float:
+def _bench_xlsx(store: Database, content: Content, folder: Path) -> float:
     """XLSX as `somequiz export --format xlsx`: every sheet built, the workbook written."""
     xlsx_path = folder / "suoritukset.xlsx"
-    all_s, tables = timed(lambda: export.build(store, content, export.Filters()))
+    all_s, tables = timed(lambda: export.build(Reports(store), content, export.Filters()))
     write_xlsx_s, _ = timed(lambda: export.write_xlsx(tables, xlsx_path))
     total = all_s + write_xlsx_s
     figure("xlsx_build_s", all_s, "s", note="export.build: reads and statuses")
@@ -303,9 +313,9 @@ def _bench_xlsx(store: Store, content: Content, folder: Path) -> float:
     return total
 
 
-def _bench_dashboard(store: Store, content: Content, folder: Path) -> float:
+def _bench_dashboard(store: Database, content: Content, folder: Path) -> float:
     """The HR dashboard: the notebook executed by nbclient, and its build functions in-process."""
-    board_s, board = timed(lambda: dashboard.build(store, content))
+    board_s, board = timed(lambda: dashboard.build(Reports(store), content))
     sections_s, _ = timed(lambda: dashboard.sections(board))
     figure("dashboard_build_s", board_s, "s", note="dashboard.build in-process")
     figure("dashboard_sections_s", sections_s, "s", note="charts and HTML tables")
@@ -337,7 +347,7 @@ def _execute_trivial_notebook(folder: Path) -> None:
 # Concurrent writes
 
 
-def _prepare_attempts(store: Store, content: Content, count: int, tag: str) -> list[list[str]]:
+def _prepare_attempts(store: Database, content: Content, count: int, tag: str) -> list[list[str]]:
     """``WRITERS`` learners with ``count`` open attempts each; attempt ids per writer."""
     rng = random.Random(tag)
     with store.engine.connect() as connection:
@@ -383,7 +393,8 @@ def _store_writer(
     url: str, attempt_ids: Sequence[str], result: CourseResult, barrier: Any, out: Any
 ) -> None:
     """A writer process: record a completion for each attempt through the store."""
-    store = Store(url, migrate=False)
+    store = _database(url, migrate=False)
+    records = CourseRecords(store)
     _ = store.secret
     with store.engine.connect() as connection:  # connect before the clock starts
         connection.execute(text("SELECT 1"))
@@ -392,7 +403,7 @@ def _store_writer(
     started = time.perf_counter()
     for attempt_id in attempt_ids:
         try:
-            store.record_completion(attempt_id, result)
+            records.record_completion(attempt_id, result)
             done += 1
         except Exception:
             errors += 1
@@ -402,7 +413,7 @@ def _store_writer(
 
 def _raw_writer(url: str, rows: Sequence[tuple[Any, ...]], barrier: Any, out: Any) -> None:
     """A baseline writer: one DBAPI ``executemany`` of its completion rows, one transaction."""
-    engine = Store(url, migrate=False).engine
+    engine = _database(url, migrate=False).engine
     connection = engine.raw_connection()
     sqlite = engine.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
@@ -446,8 +457,9 @@ def _run_writers(
 
 
 def bench_writes(kind: str, url: str, content: Content, per_writer: int) -> dict[str, float]:
-    """8 writers through Store.record_completion vs 8 raw executemany writers."""
-    store = Store(url)
+    """8 writers through CourseRecords.record_completion vs 8 raw executemany writers."""
+    store = _database(url)
+    signer = Signer(store.secret)
     try:
         result = CourseRun(content.course, content.scenarios).result(content.catalogue)
         ids = _prepare_attempts(store, content, per_writer, "W")
@@ -485,7 +497,7 @@ def bench_writes(kind: str, url: str, content: Content, per_writer: int) -> dict
                         result.passed,
                         scores,
                         course_hash(content),
-                        store._certificate_code(a),
+                        signer.certificate_code(a),
                         "0" * 64,
                     )
                     for a in mine
@@ -578,7 +590,8 @@ def main() -> None:
         reuse = marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted
         if not reuse:
             (data / "results" / "somequiz.db").unlink(missing_ok=True)
-        store = Store()  # results/somequiz.db: the dashboard notebook's kernel finds it there
+        # results/somequiz.db: the dashboard notebook's kernel finds it there.
+        store = Database.configured(settings())
         try:
             if reuse:
                 print(f"# data: reused {data / 'results' / 'somequiz.db'} ({wanted})")

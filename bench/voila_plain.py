@@ -10,9 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from voila.app import Voila
-
-from somequiz.ui.server.app import voila_config
 from somequiz.ui.server.app import _voila, voila_config
 
 

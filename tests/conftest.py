@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from records_helpers import shared_database
+from records_helpers import Records, shared_database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from somequiz.config import settings
 from somequiz.content.folder import Content, load_content
-from somequiz.records.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -92,7 +91,7 @@ def pg_database(pg_server: str) -> Iterator[str]:
 def pg_template(pg_server: str) -> Iterator[str]:
     """A migrated database that per-test databases are cloned from (cloning beats migrating)."""
     name = _create_database(pg_server)
-    Store(_url(pg_server, name)).close()
+    Records.open(_url(pg_server, name)).close()
     try:
         yield name
     finally:
@@ -109,7 +108,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Records]:
     """A migrated store on a fresh database, once for SQLite and once for PostgreSQL."""
     name = None
     if request.param == "sqlite":
@@ -118,7 +117,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         server: str = request.getfixturevalue("pg_server")
         name = _create_database(server, template=request.getfixturevalue("pg_template"))
         url = _url(server, name)
-    opened = Store(url)
+    opened = Records.open(url)
     yield opened
     opened.close()
     if name is not None:
@@ -130,7 +129,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 )
 def shared_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Store]:
+) -> Iterator[Records]:
     """One store per module and backend, for modules that fill it once (in their own
     module-scoped fixture) and only read it in their tests: writes are slow under load."""
     server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None

@@ -1,10 +1,12 @@
-"""Helpers shared by the records tests: course runs through the engine, and writer processes."""
+"""Helpers shared by the records tests: every part over one database, course runs through the
+engine, and writer processes."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -17,11 +19,44 @@ from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash, model_hash
 from somequiz.engine.scoring import CourseResult, CourseRun
-from somequiz.records.store import Attempt, Completion, Store
+from somequiz.records.admin import Admin
+from somequiz.records.course import CourseRecords
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
+from somequiz.records.rows import Attempt, Completion
+from somequiz.records.signing import Signatures
+
+
+@dataclass(frozen=True)
+class Records:
+    """One database with each part over it, for tests that write as a learner and read as HR."""
+
+    db: Database
+    course: CourseRecords
+    admin: Admin
+    reports: Reports
+    signatures: Signatures
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Records:
+        """The parts over ``url`` (by default the configured database), with the key and
+        results folder of the current settings."""
+        options = settings()
+        db = Database(
+            url or options.database_url(),
+            results=options.results,
+            secret_key=options.secret_key,
+            migrate=migrate,
+        )
+        return cls(db, CourseRecords(db), Admin(db), Reports(db), Signatures(db))
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.db.close()
 
 
 def run_course(
-    store: Store,
+    store: Records,
     content: Content,
     *,
     name: str = "Testi Oppija",
@@ -33,10 +68,10 @@ def run_course(
     external_id: str | None = None,
 ) -> tuple[Attempt, Completion]:
     """A learner takes the whole course (best or worst choices) and completes it."""
-    learner = store.learner(
+    learner = store.course.learner(
         name=name, employee_number=employee_number, unit=unit, external_id=external_id
     )
-    attempt = store.start_attempt(
+    attempt = store.course.start_attempt(
         learner.id,
         content.course.id,
         content.course.version,
@@ -55,7 +90,7 @@ def run_course(
                 else (min(step.choices, key=lambda c: c.points).id,)
             )
             feedback = srun.answer(step.id, chosen)
-            store.record_answer(
+            store.course.record_answer(
                 answer_id=str(uuid.uuid4()),
                 attempt_id=attempt.id,
                 scenario_id=sid,
@@ -69,20 +104,20 @@ def run_course(
                 severity=feedback.severity,
                 at=at,
             )
-    completion = store.record_completion(attempt.id, run.result(content.catalogue), at=at)
+    completion = store.course.record_completion(attempt.id, run.result(content.catalogue), at=at)
     return attempt, completion
 
 
 def write_completions(url: str, worker: int, count: int, result: CourseResult) -> tuple[int, int]:
     """A writer process: one learner starts and completes ``count`` attempts; (done, errors)."""
-    store = Store(url, migrate=False)
+    store = Records.open(url, migrate=False)
     done = errors = 0
     try:
-        learner = store.learner(name=f"Kirjoittaja {worker}", employee_number=f"W{worker}")
+        learner = store.course.learner(name=f"Kirjoittaja {worker}", employee_number=f"W{worker}")
         for _ in range(count):
             try:
-                attempt = store.start_attempt(learner.id, "some-perehdytys", 1, "0" * 16)
-                store.record_completion(attempt.id, result)
+                attempt = store.course.start_attempt(learner.id, "some-perehdytys", 1, "0" * 16)
+                store.course.record_completion(attempt.id, result)
                 done += 1
             except Exception:
                 errors += 1
@@ -92,7 +127,7 @@ def write_completions(url: str, worker: int, count: int, result: CourseResult) -
 
 
 @contextmanager
-def shared_database(kind: str, folder: Path, pg_server: str | None) -> Iterator[Store]:
+def shared_database(kind: str, folder: Path, pg_server: str | None) -> Iterator[Records]:
     """A store for a whole module: filled once, read by many tests (writes are slow under load).
 
     Its key and results folder are set here, before the per-test settings exist.
@@ -111,8 +146,8 @@ def shared_database(kind: str, folder: Path, pg_server: str | None) -> Iterator[
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-        store = Store(url)
-        _ = store.secret
+        store = Records.open(url)
+        _ = store.db.secret
     settings.cache_clear()
     try:
         yield store

@@ -9,14 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
-from records_helpers import run_course
-from sqlalchemy import update
+from records_helpers import Records, run_course
+from sqlalchemy import delete, update
 
 from somequiz.cli import main
 from somequiz.config import settings
 from somequiz.content.folder import Content
-from somequiz.records.store import Store
-from somequiz.records.tables import CompletionRow
+from somequiz.records.tables import AnswerRow, CompletionRow, LearnerRow
 
 ROSTER = Path(__file__).resolve().parent / "fixtures" / "roster"
 
@@ -37,7 +36,7 @@ def run(runner: CliRunner, *args: str, ok: bool = True) -> Result:
 
 
 def test_demo_data_verify_and_exports(cli: CliRunner, db_url: str, tmp_path: Path) -> None:
-    assert "versio 0006" in run(cli, "db", "upgrade").output
+    assert "versio 0007" in run(cli, "db", "upgrade").output
     assert "Luotu 8 oppijaa" in run(cli, "demo-data", "--learners", "8", "--seed", "7").output
     assert "ovat muuttumattomia" in run(cli, "verify").output
     run(cli, "export", "--format", "xlsx", "-o", str(tmp_path / "a.xlsx"))
@@ -53,11 +52,11 @@ def test_demo_data_verify_and_exports(cli: CliRunner, db_url: str, tmp_path: Pat
     bad = run(cli, "export", "--since", "31.2.2025", ok=False)
     assert "ei ole päivämäärä" in bad.output
 
-    store = Store(db_url)
+    store = Records.open(db_url)
     try:
-        code = store.attempts_frame()["certificate_code"].dropna().iloc[0]
+        code = store.reports.attempts_frame()["certificate_code"].dropna().iloc[0]
         assert "on aito" in run(cli, "verify", "--certificate", code).output
-        with store.session() as s:
+        with store.db.session() as s:
             s.execute(
                 update(CompletionRow)
                 .where(CompletionRow.certificate_code == code)
@@ -78,9 +77,9 @@ def test_roster_import_and_erase(cli: CliRunner, db_url: str) -> None:
     assert "3 uutta" in good.output
     assert "ei löydy" in run(cli, "erase", "--learner", "A100", "--yes", ok=False).output
     run(cli, "demo-data", "--learners", "3", "--seed", "1")
-    store = Store(db_url)
+    store = Records.open(db_url)
     try:
-        number = str(store.attempts_frame()["employee_number"].iloc[0])
+        number = str(store.reports.attempts_frame()["employee_number"].iloc[0])
     finally:
         store.close()
     erased = run(cli, "erase", "--learner", number, "--yes")
@@ -103,7 +102,7 @@ def test_unreachable_database_is_a_message(monkeypatch: pytest.MonkeyPatch) -> N
 def test_verify_says_when_a_certificate_was_superseded(
     cli: CliRunner, db_url: str, content: Content
 ) -> None:
-    store = Store(db_url)
+    store = Records.open(db_url)
     try:
         first_day = datetime(2026, 3, 2, 9, tzinfo=UTC)
         _, first = run_course(store, content, employee_number="S1", at=first_day)
@@ -117,3 +116,23 @@ def test_verify_says_when_a_certificate_was_superseded(
     assert "on aito" in old and "Todistus on korvattu" in old and "20.3.2026" in old
     current = run(cli, "verify", "--certificate", second.certificate_code).output
     assert "on aito" in current and "korvattu" not in current
+
+
+def test_verify_names_each_kind_of_tampering(cli: CliRunner, db_url: str, content: Content) -> None:
+    store = Records.open(db_url)
+    try:
+        answered, _ = run_course(store, content, employee_number="T1")
+        _, gone = run_course(store, content, employee_number="T2")
+        run_course(store, content, name="Oikea Nimi", employee_number="T3")
+        with store.db.session() as s:
+            s.execute(update(AnswerRow).where(AnswerRow.attempt_id == answered.id).values(points=0))
+            s.execute(delete(CompletionRow).where(CompletionRow.attempt_id == gone.attempt_id))
+            renamed = update(LearnerRow).where(LearnerRow.employee_number == "T3")
+            s.execute(renamed.values(name="Joku Muu"))
+    finally:
+        store.close()
+    found = run(cli, "verify", ok=False).output
+    assert f"yritys {answered.id}" in found and "vastauksia on muutettu tai poistettu" in found
+    assert "(henkilönumero T2): suorituksia on poistettu (1 kpl)" in found
+    assert "(henkilönumero T3): henkilötietoja (nimi, henkilönumero tai tunniste)" in found
+    assert "1 / 2 suoritusta ja 2 / 3 oppijaa on muutettu" in found

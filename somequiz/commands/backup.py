@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
 
 from somequiz.config import settings
-from somequiz.records.store import backup_sqlite
+from somequiz.records.database import backup as backup_records
 
 
 @click.command()
@@ -21,15 +20,7 @@ from somequiz.records.store import backup_sqlite
 )
 def backup(output: Path) -> None:
     """Varmuuskopioi tulokset turvallisesti myös kurssin ollessa käytössä."""
-    url = make_url(settings().database_url())
-    if url.get_backend_name() != "sqlite":
-        libpq = url.set(drivername="postgresql").render_as_string(hide_password=True)
-        click.echo("PostgreSQL varmuuskopioidaan sen omalla työkalulla, esimerkiksi:")
-        click.echo(f"  pg_dump --format=custom --file={output} '{libpq}'")
-        click.echo("Salasanan pg_dump lukee tiedostosta ~/.pgpass tai muuttujasta PGPASSWORD.")
-    else:
-        backup_sqlite(settings().database_url(), output)
-        click.echo(f"Varmuuskopio: {output} ({output.stat().st_size} tavua, eheys tarkistettu).")
+    click.echo(backup_records(settings().database_url(), output))
     key = "SOMEQUIZ_SECRET_KEY" if settings().secret_key else str(settings().results / "secret.key")
     click.echo(
         f"Ota talteen myös allekirjoitusavain ({key}): ilman sitä todistuksia ei voi tarkistaa."

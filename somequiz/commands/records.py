@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import cast, get_args
@@ -15,16 +13,16 @@ import click
 from somequiz.config import settings
 from somequiz.content.folder import Content, load_content
 from somequiz.errors import ConfigError, ExportError
-from somequiz.records.store import Store
+from somequiz.i18n import message
+from somequiz.records.admin import Admin
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
+from somequiz.records.rows import Problem, Verification
+from somequiz.records.signing import Signatures
 
 
-@contextmanager
-def _store() -> Iterator[Store]:
-    store = Store()
-    try:
-        yield store
-    finally:
-        store.close()
+def _database() -> Database:
+    return Database.configured(settings())
 
 
 def _content() -> Content:
@@ -50,11 +48,16 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Päivitä tietokannan rakenne uusimpaan versioon."""
-    from somequiz.records.store import current_revision
+    from somequiz.records.database import current_revision
 
-    with _store() as store:
-        revision = current_revision(store.engine)
-        click.echo(f"Tietokanta on ajan tasalla (versio {revision}): {store.engine.url!r}")
+    with _database() as database:
+        revision = current_revision(database.engine)
+        click.echo(f"Tietokanta on ajan tasalla (versio {revision}): {database.engine.url!r}")
+        # Rows from before the seals (revision 0007) are sealed as they are now: run
+        # `somequiz verify` before upgrading to know they were intact.
+        sealed = Signatures(database).seal_unsealed()
+        if sealed:
+            click.echo(f"Sinetöity {sealed} aiemmin tallennettua riviä.")
 
 
 @db.command("retention")
@@ -71,8 +74,8 @@ def db_retention(years: int | None) -> None:
         raise ConfigError(
             "Säilytysaikaa ei ole asetettu. Anna --years N tai aseta SOMEQUIZ_RETENTION_YEARS."
         )
-    with _store() as store:
-        deleted = store.apply_retention(chosen)
+    with _database() as database:
+        deleted = Admin(database).apply_retention(chosen)
     click.echo(f"Poistettu {deleted} yli {chosen} vuotta vanhaa vastausta.")
 
 
@@ -83,8 +86,8 @@ def demo_data(learners: int, seed: int) -> None:
     """Täytä tietokanta keksityillä mutta kelvollisilla suorituksilla (demoja ja testejä varten)."""
     from somequiz.course.demo import generate
 
-    with _store() as store:
-        summary = generate(store, _content(), learners=learners, seed=seed)
+    with _database() as database:
+        summary = generate(database, _content(), learners=learners, seed=seed)
     click.echo(
         f"Luotu {summary.learners} oppijaa: {summary.completed} suoritusta "
         f"({summary.passed} hyväksyttyä), {summary.in_progress} kesken, "
@@ -105,8 +108,8 @@ def roster_import(file: Path, replace: bool) -> None:
     from somequiz.reports.roster import read_roster
 
     entries = read_roster(file)
-    with _store() as store:
-        result = store.import_roster(entries, replace=replace)
+    with _database() as database:
+        result = Admin(database).import_roster(entries, replace=replace)
     click.echo(
         f"Tuotu {len(entries)} riviä: {result.added} uutta, {result.updated} päivitetty, "
         f"{result.removed} poistettu."
@@ -117,9 +120,10 @@ def roster_import(file: Path, replace: bool) -> None:
 @click.option("--certificate", "code", default=None, help="Tarkista tämä todistuskoodi.")
 def verify(code: str | None) -> None:
     """Tarkista suoritusten allekirjoitukset ja listaa muutetut rivit."""
-    with _store() as store:
+    with _database() as database:
+        signatures = Signatures(database)
         if code is not None:
-            check = store.verify_certificate(code)
+            check = signatures.verify_certificate(code)
             if not check.found:
                 click.echo(f"Todistusta {check.code} ei löydy.", err=True)
                 sys.exit(1)
@@ -138,20 +142,39 @@ def verify(code: str | None) -> None:
                     f"{later.day}.{later.month}.{later.year}. Voimassa on uudempi todistus."
                 )
             return
-        report = store.verify()
+        report = signatures.verify()
+    _report(report)
+
+
+def _report(report: Verification) -> None:
+    """Print what verify found, each kind in words; exit 1 if anything."""
+
+    def problems(kinds: tuple[Problem, ...], missing: int = 0) -> str:
+        return "; ".join(message("fi", f"verify_{kind}", missing=missing) for kind in kinds)
+
     for row in report.altered:
         click.echo(
-            f"Suoritus {row.completion_id} (yritys {row.attempt_id}, todistus "
-            f"{row.certificate_code}): {row.reason}"
+            message(
+                "fi",
+                "verify_completion",
+                id=row.completion_id,
+                attempt=row.attempt_id,
+                code=row.certificate_code or "-",
+                problems=problems(row.problems),
+            )
         )
-    if report.altered:
+    for person in report.learners:
+        found = problems(person.problems, person.missing)
+        number = person.employee_number or "-"
         click.echo(
-            f"{len(report.altered)} / {report.checked} suoritusta on muutettu. Palauta ne "
-            "varmuuskopiosta ja selvitä, kenellä on ollut pääsy tietokantaan.",
-            err=True,
+            message("fi", "verify_learner", id=person.learner_id, number=number, problems=found)
         )
+    counts = {"checked": report.checked, "learners": report.learners_checked}
+    if not report.clean:
+        altered = {"altered": len(report.altered), "people": len(report.learners)}
+        click.echo(message("fi", "verify_found", **counts, **altered), err=True)
         sys.exit(1)
-    click.echo(f"Kaikki {report.checked} suoritusta ovat muuttumattomia.")
+    click.echo(message("fi", "verify_clean", **counts))
 
 
 @click.command()
@@ -159,15 +182,16 @@ def verify(code: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Älä kysy vahvistusta.")
 def erase(ref: str, yes: bool) -> None:
     """Poista oppijan henkilötiedot ja vastaukset (tietosuoja); tilastot säilyvät nimettöminä."""
-    with _store() as store:
-        learner = store.find_learner(ref)
+    with _database() as database:
+        admin = Admin(database)
+        learner = admin.find_learner(ref)
         if learner is None:
             raise ConfigError(f"Oppijaa {ref} ei löydy (tai hänen tietonsa on jo poistettu).")
         if not yes:
             click.confirm(
                 f"Poistetaanko oppijan {learner.name} ({ref}) tiedot pysyvästi?", abort=True
             )
-        done = store.erase_learner(learner.id)
+        done = admin.erase_learner(learner.id)
     click.echo(
         f"Poistettu: henkilötiedot, {done.answers_deleted} vastausta ja {done.flags_deleted} "
         f"huomautusta. {done.completions_kept} suoritusta säilyy nimettömänä."
@@ -208,15 +232,16 @@ def export(
 
     day = _parse_date(since)
     content = _content()
-    with _store() as store:
+    with _database() as database:
+        records = Reports(database)
         if fmt == "xapi":
-            _export_xapi(store, content, day, unit, pseudonymous, lrs, output)
+            _export_xapi(records, content, day, unit, pseudonymous, lrs, output)
             return
         # A CSV holds one sheet: build only that one (the item analysis reads every answer).
         sheets: tuple[exporting.Sheet, ...] = (
             (cast("exporting.Sheet", sheet),) if fmt == "csv" else get_args(exporting.Sheet)
         )
-        tables = exporting.build(store, content, exporting.Filters(day, unit), sheets=sheets)
+        tables = exporting.build(records, content, exporting.Filters(day, unit), sheets=sheets)
     target = output or settings().results / f"suoritukset.{fmt}"
     try:
         if fmt == "xlsx":
@@ -229,7 +254,7 @@ def export(
 
 
 def _export_xapi(
-    store: Store,
+    records: Reports,
     content: Content,
     day: date | None,
     unit: str | None,
@@ -242,7 +267,9 @@ def _export_xapi(
     from somequiz.reports import xapi
 
     since = pd.Timestamp(datetime.combine(day, datetime.min.time(), UTC)) if day else None
-    items = list(xapi.statements(store, content, since=since, unit=unit, pseudonymous=pseudonymous))
+    items = list(
+        xapi.statements(records, content, since=since, unit=unit, pseudonymous=pseudonymous)
+    )
     if lrs:
         user, password = settings().lrs_user, settings().lrs_password
         if not user:

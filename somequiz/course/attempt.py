@@ -1,7 +1,7 @@
 """One learner's course: sign in, resume, open, answer, retry, finish and flag. No HTML.
 
 The rules live here and in the engine, not in the UI:
-- identity: the records decide who a sign-in is (``Store.learner``'s identity rule); a
+- identity: the records decide who a sign-in is (``CourseRecords.learner``'s identity rule); a
   browser that signed in is remembered (``BrowserSessions``) until the learner says "not me";
 - tries: a returning learner resumes their open attempt; one whose tries are spent in this
   course version cannot start over (HR can see it); one who passed sees their result and
@@ -24,8 +24,9 @@ from somequiz.content.models import Choice, Step
 from somequiz.course import order
 from somequiz.engine.scoring import Answer, CourseResult, CourseRun, Feedback, ScenarioRun
 from somequiz.errors import AnswerError
+from somequiz.records.course import CourseRecords
+from somequiz.records.rows import Attempt, Completion, Learner
 from somequiz.records.sessions import BrowserSessions
-from somequiz.records.store import Attempt, Completion, Learner, Store
 
 Standing = Literal["new", "resumed", "passed_before", "tries_spent"]
 Status = Literal["todo", "in_progress", "done", "failed", "failed_final"]
@@ -54,12 +55,12 @@ class LearnerCourse:
     def __init__(
         self,
         content: Content,
-        store: Store,
+        records: CourseRecords,
         only: str | None = None,
         browser: str | None = None,
     ) -> None:
         self.content = content
-        self.store = store
+        self.records = records
         self.only = only
         self.browser = browser
         self.learner: Learner | None = None
@@ -80,34 +81,34 @@ class LearnerCourse:
         lang: str,
     ) -> Standing:
         """Identify the learner and find where they stand (IdentityError: not them)."""
-        learner = self.store.learner(
+        learner = self.records.learner(
             name=name, employee_number=employee_number, unit=unit, external_id=external_id
         )
         if self.browser is not None and external_id is None:
-            BrowserSessions(self.store).remember(self.browser, learner.id)
+            BrowserSessions(self.records.db).remember(self.browser, learner.id)
         return self._enter(learner, lang)
 
     def resume_browser(self, lang: str) -> Standing | None:
         """Sign in again as the learner this browser signed in as, if it did."""
         if self.browser is None:
             return None
-        learner = BrowserSessions(self.store).learner(self.browser)
+        learner = BrowserSessions(self.records.db).learner(self.browser)
         return self._enter(learner, lang) if learner is not None else None
 
     def sign_out(self) -> None:
         """Forget the browser's learner ("not me"): the next page asks who you are."""
         if self.browser is not None:
-            BrowserSessions(self.store).forget(self.browser)
+            BrowserSessions(self.records.db).forget(self.browser)
         self.learner = self.attempt = self.run = self.completion = self.previous = None
 
     def _enter(self, learner: Learner, lang: str) -> Standing:
         course = self.content.course
         self.learner = learner
-        attempt = self.store.open_attempt(learner.id, course.id)
+        attempt = self.records.open_attempt(learner.id, course.id)
         if attempt is not None:
             self._take(attempt)
             return "resumed"
-        standing = self.store.standing(learner.id, course.id, course.version)
+        standing = self.records.standing(learner.id, course.id, course.version)
         if standing is None:
             self._begin(lang)
             return "new"
@@ -127,7 +128,7 @@ class LearnerCourse:
         assert self.learner is not None
         course = self.content.course
         self._take(
-            self.store.start_attempt(
+            self.records.start_attempt(
                 self.learner.id, course.id, course.version, course_hash(self.content), lang
             )
         )
@@ -140,7 +141,7 @@ class LearnerCourse:
         """The course run replayed from the stored answers (resume after reload or restart)."""
         run = CourseRun(self.content.course, self.content.scenarios)
         tries: dict[str, dict[int, list[Answer]]] = {}
-        for stored in self.store.answers(attempt.id):
+        for stored in self.records.answers(attempt.id):
             by_try = tries.setdefault(stored.scenario_id, {})
             by_try.setdefault(stored.scenario_try, []).append(stored.as_answer())
         for sid in self.content.course.scenarios:
@@ -152,7 +153,7 @@ class LearnerCourse:
                         scenario_run.answer(answer.step_id, answer.chosen)
                 except AnswerError:
                     break  # the scenario changed since: keep what still fits
-        self.completion = self.store.completion(attempt.id)
+        self.completion = self.records.completion(attempt.id)
         return run
 
     # The course
@@ -225,7 +226,7 @@ class LearnerCourse:
         probe = ScenarioRun.replay(scenario, current.answers)
         feedback = probe.answer(shown.step.id, chosen)
         try:
-            self.store.record_answer(
+            self.records.record_answer(
                 answer_id=str(uuid.uuid4()),
                 attempt_id=self.attempt.id,
                 scenario_id=scenario.id,
@@ -251,10 +252,10 @@ class LearnerCourse:
         assert self.attempt is not None
         result = run.result(self.content.catalogue)
         if self.completion is None and run.final:
-            self.completion = self.store.record_completion(self.attempt.id, result)
+            self.completion = self.records.record_completion(self.attempt.id, result)
         return result
 
     def flag(self, shown: Shown, comment: str) -> None:
         """Store the learner's note that the step on screen was unclear."""
         if self.attempt is not None:
-            self.store.flag(self.attempt.id, shown.scenario_id, shown.step.id, comment)
+            self.records.flag(self.attempt.id, shown.scenario_id, shown.step.id, comment)

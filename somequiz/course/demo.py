@@ -14,7 +14,10 @@ from somequiz.content.hashing import course_hash, scenario_hash
 from somequiz.content.kinds import kind_of
 from somequiz.content.models import Scenario, Step
 from somequiz.engine.scoring import CourseRun, Feedback
-from somequiz.records.store import RosterEntry, Store, now
+from somequiz.records.admin import Admin
+from somequiz.records.course import CourseRecords
+from somequiz.records.database import Database
+from somequiz.records.rows import RosterEntry, now
 
 _FIRST = [
     "Aino",
@@ -125,7 +128,7 @@ def simulated_answers(
 
 
 def generate(
-    store: Store, content: Content, *, learners: int, seed: int = 0, today: date | None = None
+    db: Database, content: Content, *, learners: int, seed: int = 0, today: date | None = None
 ) -> DemoSummary:
     """Make ``learners`` people with roster rows and course runs, reproducibly from ``seed``."""
     rng = random.Random(seed)
@@ -142,27 +145,28 @@ def generate(
                 start_date=day - timedelta(days=rng.randint(0, 540)),
             )
         )
-    store.import_roster(entries)
+    Admin(db).import_roster(entries)
+    records = CourseRecords(db)
     completed = passed = in_progress = not_started = answers = 0
     for entry in entries:
         fate = rng.random()
         if fate < 0.12:
             not_started += 1
             continue
-        learner = store.learner(
+        learner = records.learner(
             name=entry.name, employee_number=entry.employee_number, unit=entry.unit
         )
         latest = max(0, (day - entry.start_date).days)
         start_day = entry.start_date + timedelta(days=rng.randint(0, min(latest, 60)))
         clock = datetime.combine(start_day, time(8), UTC) + timedelta(minutes=rng.randint(0, 480))
-        attempt = store.start_attempt(
+        attempt = records.start_attempt(
             learner.id, content.course.id, content.course.version, chash, at=clock
         )
         run = CourseRun(content.course, content.scenarios)
         stop_early = fate < 0.22  # leaves after the first answer: an attempt in progress
         for given in simulated_answers(run, rng, rng.uniform(0.45, 0.98)):
             clock += timedelta(seconds=rng.randint(10, 90))
-            store.record_answer(
+            records.record_answer(
                 answer_id=_uuid(rng),
                 attempt_id=attempt.id,
                 scenario_id=given.scenario.id,
@@ -178,7 +182,7 @@ def generate(
             )
             answers += 1
             if rng.random() < 0.02:
-                store.flag(
+                records.flag(
                     attempt.id, given.scenario.id, given.step.id, "Vaihtoehdot olivat epäselviä."
                 )
             if stop_early:
@@ -187,7 +191,7 @@ def generate(
             in_progress += 1
             continue
         result = run.result(content.catalogue)
-        store.record_completion(attempt.id, result, at=clock + timedelta(seconds=30))
+        records.record_completion(attempt.id, result, at=clock + timedelta(seconds=30))
         completed += 1
         passed += result.passed
     return DemoSummary(learners, completed, passed, in_progress, not_started, answers)

@@ -11,7 +11,7 @@ from somequiz.content.diff import content_changes
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash
 from somequiz.content.models import Catalogue, Course, Scenario
-from somequiz.records.store import Store
+from somequiz.records.course import CourseRecords
 
 
 def snapshot(content: Content) -> str:
@@ -36,9 +36,9 @@ def from_snapshot(text: str) -> Content:
     )
 
 
-def remember_content(store: Store, content: Content) -> None:
+def remember_content(records: CourseRecords, content: Content) -> None:
     """Save the snapshot of the content being served, so later changes can be judged."""
-    store.save_content_version(
+    records.save_content_version(
         content.course.id, content.course.version, course_hash(content), snapshot(content)
     )
 

@@ -323,4 +323,16 @@ EN: dict[str, str] = {
     "Next time the page opens faster.",
     "loading_step_kernel": "The server is preparing the page…",
     "loading_step_scripts": "Loading the parts of the page…",
+    # What `somequiz verify` finds (somequiz.commands.records): each kind of tampering
+    "verify_completion": "Completion {id} (attempt {attempt}, certificate {code}): {problems}",
+    "verify_learner": "Learner {id} (employee number {number}): {problems}",
+    "verify_signature": "signature does not match (points, result or time changed)",
+    "verify_code": "certificate code does not belong to this completion",
+    "verify_answers": "answers changed or deleted",
+    "verify_identity": "identity (name, employee number or key) changed",
+    "verify_deleted": "completions deleted ({missing}) or their count changed",
+    "verify_unsealed": "no seal: stored before the wider checks; seal with somequiz db upgrade",
+    "verify_found": "{altered} / {checked} completions and {people} / {learners} learners have "
+    "been altered. Restore them from a backup and find out who had access to the database.",
+    "verify_clean": "All {checked} completions and {learners} learners are unaltered.",
 }

@@ -331,4 +331,17 @@ FI: dict[str, str] = {
     "Seuraavalla kerralla sivu avautuu nopeammin.",
     "loading_step_kernel": "Palvelin valmistelee sivua…",
     "loading_step_scripts": "Sivun osat latautuvat…",
+    # What `somequiz verify` finds (somequiz.commands.records): each kind of tampering
+    "verify_completion": "Suoritus {id} (yritys {attempt}, todistus {code}): {problems}",
+    "verify_learner": "Oppija {id} (henkilönumero {number}): {problems}",
+    "verify_signature": "allekirjoitus ei täsmää (pisteitä, tulosta tai aikaa on muutettu)",
+    "verify_code": "todistuskoodi ei kuulu tälle suoritukselle",
+    "verify_answers": "vastauksia on muutettu tai poistettu",
+    "verify_identity": "henkilötietoja (nimi, henkilönumero tai tunniste) on muutettu",
+    "verify_deleted": "suorituksia on poistettu ({missing} kpl) tai niiden määrää muutettu",
+    "verify_unsealed": "ei sinettiä: tallennettu ennen tarkistusten laajennusta; sinetöi "
+    "komennolla somequiz db upgrade",
+    "verify_found": "{altered} / {checked} suoritusta ja {people} / {learners} oppijaa on "
+    "muutettu. Palauta ne varmuuskopiosta ja selvitä, kenellä on ollut pääsy tietokantaan.",
+    "verify_clean": "Kaikki {checked} suoritusta ja {learners} oppijaa ovat muuttumattomia.",
 }

@@ -321,4 +321,18 @@ SV: dict[str, str] = {
     "anslutning. Nästa gång öppnas sidan snabbare.",
     "loading_step_kernel": "Servern förbereder sidan…",
     "loading_step_scripts": "Sidans delar laddas…",
+    # What `somequiz verify` finds (somequiz.commands.records): each kind of tampering
+    "verify_completion": "Prestation {id} (försök {attempt}, intyg {code}): {problems}",
+    "verify_learner": "Deltagare {id} (personalnummer {number}): {problems}",
+    "verify_signature": "signaturen stämmer inte (poäng, resultat eller tid har ändrats)",
+    "verify_code": "intygskoden hör inte till denna prestation",
+    "verify_answers": "svar har ändrats eller raderats",
+    "verify_identity": "personuppgifter (namn, personalnummer eller identifierare) har ändrats",
+    "verify_deleted": "prestationer har raderats ({missing} st.) eller deras antal har ändrats",
+    "verify_unsealed": "inget sigill: sparad före de utökade kontrollerna; försegla med kommandot "
+    "somequiz db upgrade",
+    "verify_found": "{altered} / {checked} prestationer och {people} / {learners} deltagare har "
+    "ändrats. Återställ dem från säkerhetskopian och utred vem som har haft tillgång till "
+    "databasen.",
+    "verify_clean": "Alla {checked} prestationer och {learners} deltagare är oförändrade.",
 }

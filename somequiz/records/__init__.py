@@ -1,5 +1,7 @@
 """Records: the only package that knows SQL.
 
-Most of it still lives in :mod:`somequiz.records.store` (one ``Store`` for every caller); new record
-kinds get a module here, one per caller, over the store's transactions.
+One module per caller over a :class:`~somequiz.records.database.Database`: ``course`` (the
+learner's writes and reads), ``admin`` (roster, erasure, retention), ``reports`` (read-only
+frames), ``signing`` (tamper evidence), ``sessions`` (browser sign-ins); ``rows`` holds the plain
+records they return and ``dialects`` what differs between SQLite and PostgreSQL.
 """

@@ -12,7 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
 
-from somequiz.records.store import Learner, Store, now
+from somequiz.records import rows
+from somequiz.records.database import Database
+from somequiz.records.rows import Learner, now
 from somequiz.records.tables import BrowserSessionRow, LearnerRow
 
 HOURS = 12
@@ -26,14 +28,14 @@ def browser_key(browser_id: str) -> str:
 class BrowserSessions:
     """Remember, find and forget the learner of a browser."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def remember(self, browser_id: str, learner_id: int) -> None:
         """The browser is now this learner's, for the next ``HOURS`` hours."""
         key = browser_key(browser_id)
         expires = now() + timedelta(hours=HOURS)
-        with self.store.transaction() as connection:
+        with self.db.transaction() as connection:
             connection.execute(
                 delete(BrowserSessionRow).where(BrowserSessionRow.browser_key == key)
             )
@@ -45,7 +47,7 @@ class BrowserSessions:
 
     def learner(self, browser_id: str) -> Learner | None:
         """The learner this browser signed in as, unless expired or erased since."""
-        with self.store.transaction() as connection:
+        with self.db.transaction() as connection:
             row = connection.execute(
                 select(LearnerRow)
                 .join(BrowserSessionRow, BrowserSessionRow.learner_id == LearnerRow.id)
@@ -57,12 +59,12 @@ class BrowserSessions:
             ).first()
         if row is None:
             return None
-        return Learner(row.id, row.learner_key, row.name, row.employee_number, row.unit)
+        return rows.learner(row)
 
     def forget(self, browser_id: str) -> None:
         """End the browser's session (and any expired ones)."""
         key = browser_key(browser_id)
-        with self.store.transaction() as connection:
+        with self.db.transaction() as connection:
             connection.execute(
                 delete(BrowserSessionRow).where(
                     (BrowserSessionRow.browser_key == key) | (BrowserSessionRow.expires_at <= now())

@@ -31,6 +31,11 @@ class LearnerRow(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
+    # Tamper evidence (records.signing): who the learner is, and how many completions they
+    # have had, sealed with the key; a count below the sealed one means a deleted completion.
+    identity_seal: Mapped[str | None] = mapped_column(String(64))
+    completions_sealed: Mapped[int] = mapped_column(default=0, server_default="0")
+    count_seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class AttemptRow(Base):
@@ -96,6 +101,8 @@ class CompletionRow(Base):
     course_hash: Mapped[str] = mapped_column(String(32))
     certificate_code: Mapped[str | None] = mapped_column(String(20), unique=True)
     signature: Mapped[str] = mapped_column(String(64))
+    # The attempt's answers (those the item analysis reads), signed when it was completed.
+    answers_signature: Mapped[str | None] = mapped_column(String(64))
 
 
 class FlagRow(Base):

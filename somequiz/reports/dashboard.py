@@ -23,7 +23,8 @@ import pandas as pd
 from somequiz.config import settings
 from somequiz.content.folder import Content, load_content
 from somequiz.errors import ConfigError, ExportError
-from somequiz.records.store import Store
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
 from somequiz.reports.export import MIN_GROUP, THEME_LABELS, Filters, Tables
 from somequiz.reports.roster import STATUS_LABELS, TIMEZONE
 
@@ -46,7 +47,7 @@ class Dashboard:
 
 
 def build(
-    store: Store, content: Content, filters: Filters | None = None, today: date | None = None
+    store: Reports, content: Content, filters: Filters | None = None, today: date | None = None
 ) -> Dashboard:
     """The dashboard's tables from the store."""
     chosen = filters or Filters()
@@ -215,11 +216,8 @@ def show(filters: Filters | None = None) -> None:
     html_output: Callable[..., Any] = ipd.HTML
     image: Callable[..., Any] = ipd.Image
     content = load_content(settings().scenarios)
-    store = Store()
-    try:
-        board = build(store, content, filters)
-    finally:
-        store.close()
+    with Database.configured(settings()) as db:
+        board = build(Reports(db), content, filters)
     for heading, body in sections(board):
         display(html_output(f"<h2>{html.escape(heading)}</h2>"))
         display(image(data=body, format="png") if isinstance(body, bytes) else html_output(body))
@@ -250,8 +248,9 @@ def export_file(kind: DownloadKind, filters: Filters, today: date | None = None)
     from somequiz.reports.export import build, write_csv, write_xlsx
 
     content = load_content(settings().scenarios)
-    store = Store(migrate=False)  # the server migrated on start
-    try:
+    # The server migrated on start.
+    with Database.configured(settings(), migrate=False) as db:
+        store = Reports(db)
         if kind == "xapi":
             since = None
             if filters.since is not None:  # as `somequiz export --format xapi --since`
@@ -268,8 +267,6 @@ def export_file(kind: DownloadKind, filters: Filters, today: date | None = None)
                 tables = build(store, content, filters, today, sheets=("completions",))
                 write_csv(tables["completions"], target)
             return Download(target.name, _MIME[kind], target.read_bytes())
-    finally:
-        store.close()
 
 
 def download_link(made: Download) -> str:

@@ -25,7 +25,8 @@ from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash
 from somequiz.course.versions import equivalent_versions
 from somequiz.errors import ConfigError
-from somequiz.records.store import ItemStats, Store, now
+from somequiz.records.reports import Reports
+from somequiz.records.rows import ItemStats, now
 from somequiz.reports.roster import STATUS_LABELS, TIMEZONE, StatusRules, status_frame
 
 MIN_GROUP = 5  # answer-level figures only for groups at least this big (GDPR)
@@ -115,7 +116,7 @@ class Tables:
 
     def __init__(
         self,
-        store: Store,
+        store: Reports,
         content: Content,
         filters: Filters,
         today: date | None = None,
@@ -379,7 +380,7 @@ class Sheets(Mapping[Sheet, pd.DataFrame]):
 
 
 def build(
-    store: Store,
+    store: Reports,
     content: Content,
     filters: Filters,
     today: date | None = None,

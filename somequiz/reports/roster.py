@@ -15,7 +15,7 @@ import pandas as pd
 from somequiz.content.models import Course
 from somequiz.content.text import plain_name
 from somequiz.errors import RosterError
-from somequiz.records.store import RosterEntry
+from somequiz.records.rows import RosterEntry
 
 # Header spellings accepted for each field (compared case-insensitively, spaces trimmed).
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -26,7 +26,7 @@ from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.content.models import Step
 from somequiz.errors import ExportError
-from somequiz.records.store import Store
+from somequiz.records.reports import Reports
 
 XAPI_VERSION = "1.0.3"
 NAMESPACE = uuid.UUID("6f1d8a3e-2b4c-5d6e-8f70-9a1b2c3d4e5f")
@@ -232,7 +232,7 @@ class Builder:
 
 
 def statements(
-    store: Store,
+    store: Reports,
     content: Content,
     *,
     since: pd.Timestamp | None = None,
@@ -248,7 +248,7 @@ def statements(
     answers = store.answers_frame()
     by_attempt = dict(tuple(answers.groupby("attempt_id", sort=False)))
     empty = answers.iloc[0:0]
-    builder = Builder(content, store.secret, pseudonymous=pseudonymous)
+    builder = Builder(content, store.db.secret, pseudonymous=pseudonymous)
     for record in attempts.to_dict("records"):
         row = {str(k): v for k, v in record.items()}
         yield from builder.attempt(row, by_attempt.get(row["attempt_id"], empty))

@@ -22,10 +22,10 @@ from browser_helpers import (
     sign_in,
 )
 from playwright.sync_api import Page, expect
+from records_helpers import Records
 from server_helpers import UI_COURSE, Server
 
 from somequiz.content.folder import load_content
-from somequiz.records.store import Store
 
 PRIVATE = [
     "/voila/files/../../../scenarios/course.yaml",
@@ -83,18 +83,18 @@ def content() -> Any:
 
 
 @pytest.fixture
-def store(server: Server) -> Iterator[Store]:
+def store(server: Server) -> Iterator[Records]:
     """The server's records, read directly."""
-    opened = Store(server.database(), migrate=False)
+    opened = Records.open(server.database(), migrate=False)
     yield opened
     opened.close()
 
 
-def _answers(store: Store, content: Any, employee: str) -> list[tuple[str, tuple[str, ...]]]:
-    learner = store.learner(name="Hyökkääjä", employee_number=employee, unit="Hallinto")
-    attempt = store.open_attempt(learner.id, content.course.id)
+def _answers(store: Records, content: Any, employee: str) -> list[tuple[str, tuple[str, ...]]]:
+    learner = store.course.learner(name="Hyökkääjä", employee_number=employee, unit="Hallinto")
+    attempt = store.course.open_attempt(learner.id, content.course.id)
     assert attempt is not None
-    return [(a.step_id, a.chosen) for a in store.answers(attempt.id)]
+    return [(a.step_id, a.chosen) for a in store.course.answers(attempt.id)]
 
 
 def _secrets(content: Any) -> list[str]:
@@ -146,7 +146,7 @@ def test_answer_key_absent_from_html_and_widget_state(
 
 
 def test_forged_comm_messages_change_nothing(
-    page: Page, server: Server, content: Any, store: Store
+    page: Page, server: Server, content: Any, store: Records
 ) -> None:
     open_course(page, server.page_url())
     sign_in(page, "Hyökkääjä", employee="H800")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from records_helpers import run_course
+from records_helpers import Records, run_course
 
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash
 from somequiz.course.versions import equivalent_versions, from_snapshot, snapshot
-from somequiz.records.store import Store
 from somequiz.reports.export import Filters, Tables
 
 
@@ -45,25 +44,25 @@ def test_material_change_or_missing_snapshot_makes_earlier_versions_different(
     assert equivalent_versions({}, content) == {old}
 
 
-def test_store_keeps_each_version_once(store: Store, content: Content) -> None:
+def test_store_keeps_each_version_once(store: Records, content: Content) -> None:
     text = snapshot(content)
     for _ in range(2):
-        store.save_content_version(content.course.id, 1, course_hash(content), text)
-    assert store.content_versions(content.course.id) == {course_hash(content): text}
-    assert store.content_versions("muu-kurssi") == {}
+        store.course.save_content_version(content.course.id, 1, course_hash(content), text)
+    assert store.reports.content_versions(content.course.id) == {course_hash(content): text}
+    assert store.reports.content_versions("muu-kurssi") == {}
 
 
 def test_pass_on_reworded_content_stays_valid_but_material_change_is_due(
-    store: Store, content: Content
+    store: Records, content: Content
 ) -> None:
     reworded = _edited(content, feedback=content.course_scenarios()[0].steps[0].choices[0].text)
     rescored = _edited(content, points=3)
     day = datetime(2026, 6, 1, 9, tzinfo=UTC)
     run_course(store, content, employee_number="W1", at=day)
-    store.save_content_version(content.course.id, 1, course_hash(content), snapshot(content))
+    store.course.save_content_version(content.course.id, 1, course_hash(content), snapshot(content))
 
     def status(now: Content) -> str:
-        tables = Tables(store, now, Filters(None, None), today=date(2026, 7, 1))
+        tables = Tables(store.reports, now, Filters(None, None), today=date(2026, 7, 1))
         row = tables.status.set_index("employee_number").loc["W1"]
         return str(row["status"])
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from records_helpers import Records
 from ui.ui_helpers import answer, best_indices, next_step, sign_in
 
 from somequiz.content.folder import Content
-from somequiz.records.store import Store, StoredAnswer
+from somequiz.records.rows import StoredAnswer
 from somequiz.ui.service.session import LearnerSession
 
 __all__ = [
@@ -39,15 +40,15 @@ def best(app: LearnerSession) -> None:
     answer(app, *best_indices(app, app.content.scenarios[app.active]))
 
 
-def answers_of(store: Store, app: LearnerSession) -> list[StoredAnswer]:
+def answers_of(store: Records, app: LearnerSession) -> list[StoredAnswer]:
     """The learner's stored answers, in the order they were given."""
     assert app.course.attempt is not None
-    return store.answers(app.course.attempt.id)
+    return store.course.answers(app.course.attempt.id)
 
 
-def first_step_answered(content: Content, store: Store) -> LearnerSession:
+def first_step_answered(content: Content, store: Records) -> LearnerSession:
     """A learner on ``store`` who answered the first step of "ryhma-vaite" and moved on."""
-    app = LearnerSession(content, store)
+    app = LearnerSession(content, store.course)
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
     best(app)

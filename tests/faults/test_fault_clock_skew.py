@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fault_helpers import answers_of, best, next_step, sign_in
+from records_helpers import Records
 
-import somequiz.records.store as store_module
+import somequiz.records.course as course_module
 from somequiz.content.folder import Content
-from somequiz.records.store import Store
 from somequiz.ui.service.session import LearnerSession
 
 SKEW = timedelta(hours=3)
@@ -21,14 +21,14 @@ class Server:
     """One learner process: its own store (connection pool) and its own clock."""
 
     def __init__(self, url: str, offset: timedelta, content: Content) -> None:
-        self.store = Store(url)
+        self.store = Records.open(url)
         self.offset = offset
         self.content = content
 
     def page(self, monkeypatch: pytest.MonkeyPatch) -> LearnerSession:
         """A page load on this server, signed in (a failover resumes the learner here)."""
         self.use(monkeypatch)
-        app = LearnerSession(self.content, self.store)
+        app = LearnerSession(self.content, self.store.course)
         sign_in(app)
         return app
 
@@ -36,7 +36,7 @@ class Server:
         """The process clock of this server, for what happens next."""
         offset = self.offset
         clock: Callable[[], datetime] = lambda: datetime.now(UTC) + offset  # noqa: E731
-        monkeypatch.setattr(store_module, "now", clock)
+        monkeypatch.setattr(course_module, "now", clock)
 
 
 def test_answers_replay_in_order_across_servers_with_skewed_clocks(
@@ -85,9 +85,9 @@ def test_backdated_answers_from_two_writers_keep_their_sequence(
     db_url: str, ui_content: Content
 ) -> None:
     """The store alone: two writers interleave answers stamped hours apart (``at=``)."""
-    writers = [Store(db_url), Store(db_url)]
-    learner = writers[0].learner(name="Aika Vääränä", employee_number="SKEW1")
-    attempt = writers[0].start_attempt(learner.id, "ui-testikurssi", 1, "h" * 32)
+    writers = [Records.open(db_url), Records.open(db_url)]
+    learner = writers[0].course.learner(name="Aika Vääränä", employee_number="SKEW1")
+    attempt = writers[0].course.start_attempt(learner.id, "ui-testikurssi", 1, "h" * 32)
     start = datetime(2025, 3, 1, 12, tzinfo=UTC)
     stamps = [
         start,
@@ -96,7 +96,7 @@ def test_backdated_answers_from_two_writers_keep_their_sequence(
         start - SKEW + timedelta(seconds=5),
     ]
     for n, stamp in enumerate(stamps):
-        writers[n % 2].record_answer(
+        writers[n % 2].course.record_answer(
             answer_id=f"00000000-0000-0000-0000-00000000000{n}",
             attempt_id=attempt.id,
             scenario_id="ryhma-vaite",
@@ -110,7 +110,7 @@ def test_backdated_answers_from_two_writers_keep_their_sequence(
             severity="best",
             at=stamp,
         )
-    stored = writers[1].answers(attempt.id)
+    stored = writers[1].course.answers(attempt.id)
     assert [a.step_id for a in stored] == [f"askel-{n}" for n in range(4)]
     assert [a.answered_at for a in stored] == stamps
     for writer in writers:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from fault_helpers import answers_of, best, first_step_answered, next_step, sign_in
+from records_helpers import Records
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from somequiz.content.folder import Content
 from somequiz.errors import StoreError
-from somequiz.records.store import Store
 from somequiz.ui.service.session import LearnerSession
 
 pytestmark = pytest.mark.postgres
@@ -97,7 +97,7 @@ def cluster(pg_database: str) -> Iterator[Cluster]:
 def test_postgres_restart_during_a_run_drops_no_answer(
     pg_database: str, cluster: Cluster, ui_content: Content
 ) -> None:
-    store = Store(pg_database)
+    store = Records.open(pg_database)
     app = first_step_answered(ui_content, store)
 
     # Restart between two answers: the next answer goes through on the first try.
@@ -118,7 +118,7 @@ def test_postgres_restart_during_a_run_drops_no_answer(
         assert "Yritä uudelleen" in app.step.error
         assert app.course.run is not None and not app.course.run.runs["asiakas-viesti"].feedback
         with pytest.raises(StoreError, match="Yritä hetken päästä uudelleen"):
-            store.answers(app.course.attempt.id if app.course.attempt else "")
+            store.course.answers(app.course.attempt.id if app.course.attempt else "")
     finally:
         cluster.start()
 
@@ -134,7 +134,7 @@ def test_postgres_restart_during_a_run_drops_no_answer(
         ("asiakas-viesti", step.step_id),
     ]
     # A reload resumes right after the last stored answer.
-    reloaded = LearnerSession(ui_content, store)
+    reloaded = LearnerSession(ui_content, store.course)
     sign_in(reloaded)
     assert reloaded.course.run is not None
     assert [f.step_id for f in reloaded.course.run.runs["asiakas-viesti"].feedback] == [
@@ -148,17 +148,17 @@ def test_commit_whose_acknowledgement_is_lost_is_not_stored_twice(
 ) -> None:
     """The database commits, then the connection breaks before the reply: the learner sees
     "try again", and the retry finds the stored answer instead of adding a second one."""
-    store = Store(pg_database)
-    app = LearnerSession(ui_content, store)
+    store = Records.open(pg_database)
+    app = LearnerSession(ui_content, store.course)
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
-    real = store.record_answer
+    real = store.course.record_answer
 
     def committed_then_lost(**fields: object) -> object:
         real(**fields)  # type: ignore[arg-type]
         raise StoreError("Tallennus ei onnistunut. Yritä hetken päästä uudelleen.")
 
-    monkeypatch.setattr(store, "record_answer", committed_then_lost)
+    monkeypatch.setattr(store.course, "record_answer", committed_then_lost)
     best(app)
     assert not app.step.answered and "Yritä uudelleen" in app.step.error
     monkeypatch.undo()

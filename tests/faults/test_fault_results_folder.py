@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from fault_helpers import answers_of, best, first_step_answered, remount
+from records_helpers import Records
 
 from somequiz.content.folder import Content
 from somequiz.errors import StoreError
-from somequiz.records.store import Store
 from somequiz.ui.service.session import LearnerSession
 
 Disk = Callable[[str], Path]
@@ -44,8 +44,8 @@ def _fill(folder: Path) -> Path:
     return filler
 
 
-def _started(content: Content, db: Path) -> tuple[Store, LearnerSession]:
-    store = Store(f"sqlite:///{db}")
+def _started(content: Content, db: Path) -> tuple[Records, LearnerSession]:
+    store = Records.open(f"sqlite:///{db}")
     return store, first_step_answered(content, store)
 
 
@@ -66,7 +66,7 @@ def test_full_disk_answer_is_refused_clearly_and_stored_once_after(
         assert not app.step.answered and app.step.feedback_html == ""
         assert "Yritä uudelleen" in app.step.error
         with pytest.raises(StoreError, match="Levy on täynnä"):
-            store.flag(
+            store.course.flag(
                 app.course.attempt.id if app.course.attempt else "", "ryhma-vaite", "x", "kommentti"
             )
     finally:
@@ -94,7 +94,7 @@ def test_read_only_results_folder_is_refused_clearly_without_damage(
         assert not app.step.answered
         assert "Yritä uudelleen" in app.step.error
         with pytest.raises(StoreError, match="vain luku"):
-            Store(f"sqlite:///{db}")  # what `somequiz serve` says at start
+            Records.open(f"sqlite:///{db}")  # what `somequiz serve` says at start
         assert db.read_bytes() == before
     finally:
         remount(folder, "rw")

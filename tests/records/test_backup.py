@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from records_helpers import Records
 
 from somequiz.cli import main
 from somequiz.config import settings
-from somequiz.records.store import Store
 
 
 def test_sqlite_backup_while_in_use_is_complete_and_private(tmp_path: Path) -> None:
-    store = Store()  # the default SQLite file under the isolated results folder
-    learner = store.learner(name="Varmuus Kopio", employee_number="B100", unit="Hallinto")
-    store.start_attempt(learner.id, "kurssi", 1, "h" * 32)
+    store = Records.open()  # the default SQLite file under the isolated results folder
+    learner = store.course.learner(name="Varmuus Kopio", employee_number="B100", unit="Hallinto")
+    store.course.start_attempt(learner.id, "kurssi", 1, "h" * 32)
     # The store's connection stays open: the newest rows may still be only in the -wal file.
     target = tmp_path / "talteen" / "kopio.db"
     result = CliRunner().invoke(main, ["backup", "-o", str(target)])
@@ -25,8 +25,8 @@ def test_sqlite_backup_while_in_use_is_complete_and_private(tmp_path: Path) -> N
     assert "eheys tarkistettu" in result.output and "secret.key" in result.output
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert not list(target.parent.glob(".backup-*"))
-    copy = Store(f"sqlite:///{target}", migrate=False)
-    found = copy.find_learner("B100")
+    copy = Records.open(f"sqlite:///{target}", migrate=False)
+    found = copy.admin.find_learner("B100")
     assert found is not None and found.name == "Varmuus Kopio"
     copy.close()
     store.close()

@@ -14,33 +14,33 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from records_helpers import write_completions
+from records_helpers import Records, write_completions
 from sqlalchemy import func, select, text
 
 from somequiz.content.folder import Content
 from somequiz.engine.scoring import CourseRun
-from somequiz.records.store import Completion, Store
+from somequiz.records.rows import Completion
 from somequiz.records.tables import AttemptRow, CompletionRow
 
 WRITERS = 8
 PER_WRITER = 200
 
 
-def test_eight_writers_lose_nothing(store: Store, content: Content) -> None:
+def test_eight_writers_lose_nothing(store: Records, content: Content) -> None:
     result = CourseRun(content.course, content.scenarios).result()
     context = multiprocessing.get_context("fork")
     started = time.perf_counter()
     with context.Pool(WRITERS) as pool:
         outcomes = pool.starmap(
-            write_completions, [(store.url, w, PER_WRITER, result) for w in range(WRITERS)]
+            write_completions, [(store.db.url, w, PER_WRITER, result) for w in range(WRITERS)]
         )
     elapsed = time.perf_counter() - started
     assert [errors for _, errors in outcomes] == [0] * WRITERS
     assert sum(done for done, _ in outcomes) == WRITERS * PER_WRITER
-    with store.session() as s:
+    with store.db.session() as s:
         assert s.scalar(select(func.count()).select_from(CompletionRow)) == WRITERS * PER_WRITER
         assert s.scalar(select(func.count()).select_from(AttemptRow)) == WRITERS * PER_WRITER
-    assert store.verify().altered == []
+    assert store.signatures.verify().clean
     print(f"{WRITERS * PER_WRITER / elapsed:.0f} completions/s")
 
 
@@ -50,14 +50,19 @@ _KILLED_WRITER = textwrap.dedent(
     from sqlalchemy import event
     from somequiz.content.folder import load_content
     from somequiz.engine.scoring import CourseRun
-    from somequiz.records.store import Completion, Store
+    from somequiz.config import settings
+    from somequiz.records.course import CourseRecords
+    from somequiz.records.database import Database
 
-    store = Store(sys.argv[1], migrate=False)
+    options = settings()
+    db = Database(
+        sys.argv[1], results=options.results, secret_key=options.secret_key, migrate=False
+    )
     content = load_content(__import__("pathlib").Path(sys.argv[2]))
     attempt_id = sys.argv[3]
     written = []
 
-    @event.listens_for(store.engine, "after_cursor_execute")
+    @event.listens_for(db.engine, "after_cursor_execute")
     def _hang(connection, cursor, statement, parameters, context, executemany):
         written.append(statement.split(None, 3)[:3])
         if statement.startswith("UPDATE attempts"):
@@ -67,19 +72,20 @@ _KILLED_WRITER = textwrap.dedent(
             print("written", flush=True)
             time.sleep(120)
 
-    @event.listens_for(store.engine, "before_cursor_execute")
+    @event.listens_for(db.engine, "before_cursor_execute")
     def _announce(connection, cursor, statement, parameters, context, executemany):
         if statement.startswith("WITH finished"):
             # PostgreSQL: the one write statement is sent; it waits for the test's row lock.
             print("writing", flush=True)
 
-    store.record_completion(attempt_id, CourseRun(content.course, content.scenarios).result())
+    result = CourseRun(content.course, content.scenarios).result()
+    CourseRecords(db).record_completion(attempt_id, result)
     """
 )
 
 
-def _waiting_on_lock(store: Store) -> bool:
-    with store.engine.connect() as connection:
+def _waiting_on_lock(store: Records) -> bool:
+    with store.db.engine.connect() as connection:
         return bool(
             connection.scalar(
                 text(
@@ -91,20 +97,20 @@ def _waiting_on_lock(store: Store) -> bool:
 
 
 def test_writer_killed_mid_write_leaves_no_partial_completion(
-    store: Store, content: Content, tmp_path: Path
+    store: Records, content: Content, tmp_path: Path
 ) -> None:
     """SQLite: killed inside its transaction. PostgreSQL, where the write is one statement:
     killed while that statement waits for a lock. Either way: all of the record or none."""
-    learner = store.learner(name="Kesken Jäävä", employee_number="K1")
-    attempt_id = store.start_attempt(learner.id, content.course.id, 1, "0" * 16).id
+    learner = store.course.learner(name="Kesken Jäävä", employee_number="K1")
+    attempt_id = store.course.start_attempt(learner.id, content.course.id, 1, "0" * 16).id
     script = tmp_path / "writer.py"
     script.write_text(_KILLED_WRITER, encoding="utf-8")
-    postgres = store.engine.dialect.name == "postgresql"
-    blocker = store.engine.connect() if postgres else None
+    postgres = store.db.engine.dialect.name == "postgresql"
+    blocker = store.db.engine.connect() if postgres else None
     if blocker is not None:
         blocker.execute(select(AttemptRow.id).where(AttemptRow.id == attempt_id).with_for_update())
     child = subprocess.Popen(
-        [sys.executable, str(script), store.url, str(content.folder), attempt_id],
+        [sys.executable, str(script), store.db.url, str(content.folder), attempt_id],
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
@@ -129,13 +135,13 @@ def test_writer_killed_mid_write_leaves_no_partial_completion(
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.5 if postgres else 0)
-    with store.session() as s:
+    with store.db.session() as s:
         attempt = s.get(AttemptRow, attempt_id)
         assert attempt is not None
         count = s.scalar(select(func.count()).select_from(CompletionRow))
-        if store.engine.dialect.name == "sqlite":
+        if store.db.engine.dialect.name == "sqlite":
             assert s.scalar(text("PRAGMA integrity_check")) == "ok"
-    stored = store.completion(attempt_id)
+    stored = store.course.completion(attempt_id)
     if stored is None:
         assert (count, attempt.status, attempt.finished_at) == (0, "in_progress", None)
     else:
@@ -144,12 +150,12 @@ def test_writer_killed_mid_write_leaves_no_partial_completion(
         assert stored is None  # SQLite's open transaction died with the process
     # The lock is gone: the completion can now be recorded (or is there), once.
     result = CourseRun(content.course, content.scenarios).result()
-    first = store.record_completion(attempt_id, result)
+    first = store.course.record_completion(attempt_id, result)
     assert stored is None or first == stored
-    assert store.record_completion(attempt_id, result) == first
-    with store.session() as s:
+    assert store.course.record_completion(attempt_id, result) == first
+    with store.db.session() as s:
         assert s.scalar(select(func.count()).select_from(CompletionRow)) == 1
-    assert store.verify().altered == []
+    assert store.signatures.verify().clean
 
 
 @pytest.mark.postgres
@@ -157,24 +163,24 @@ def test_racing_calls_for_one_attempt_store_one_completion(
     pg_database: str, content: Content
 ) -> None:
     """Eight threads finish the same attempt at once: one record, and all of them return it."""
-    store = Store(pg_database)
+    store = Records.open(pg_database)
     try:
-        learner = store.learner(name="Kiireinen", employee_number="R1")
-        attempt_id = store.start_attempt(learner.id, content.course.id, 1, "0" * 16).id
+        learner = store.course.learner(name="Kiireinen", employee_number="R1")
+        attempt_id = store.course.start_attempt(learner.id, content.course.id, 1, "0" * 16).id
         result = CourseRun(content.course, content.scenarios).result()
         start = threading.Barrier(WRITERS)
 
         def finish(_: int) -> Completion:
             start.wait()
-            return store.record_completion(attempt_id, result)
+            return store.course.record_completion(attempt_id, result)
 
         with ThreadPoolExecutor(WRITERS) as pool:
             returned = list(pool.map(finish, range(WRITERS)))
         assert all(r == returned[0] for r in returned)
-        with store.session() as s:
+        with store.db.session() as s:
             assert s.scalar(select(func.count()).select_from(CompletionRow)) == 1
             attempt = s.get(AttemptRow, attempt_id)
             assert attempt is not None and attempt.finished_at == returned[0].completed_at
-        assert store.verify().altered == []
+        assert store.signatures.verify().clean
     finally:
         store.close()

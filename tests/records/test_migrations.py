@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
-from sqlalchemy import column, insert, inspect, table
+from records_helpers import Records
+from sqlalchemy import JSON, column, insert, inspect, table
 
-from somequiz.records.store import (
+from somequiz.config import settings
+from somequiz.records.database import (
     SCHEMA_REVISION,
-    Store,
     current_revision,
+    load_secret,
     make_engine,
     up_to_date,
     upgrade,
 )
+from somequiz.records.signing import Signer
 
 
 def test_from_empty_database_to_newest(db_url: str) -> None:
@@ -21,7 +25,7 @@ def test_from_empty_database_to_newest(db_url: str) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)  # a second run changes nothing
-    assert current_revision(engine) == "0006"
+    assert current_revision(engine) == SCHEMA_REVISION
     names = set(inspect(engine).get_table_names())
     assert {
         "learners",
@@ -65,12 +69,12 @@ def test_from_previous_revision_keeps_data(db_url: str) -> None:
             )
         )
     engine.dispose()
-    store = Store(db_url)  # migrates on start
+    store = Records.open(db_url)  # migrates on start
     try:
-        assert current_revision(store.engine) == "0006"
-        found = store.find_learner("E1")
+        assert current_revision(store.db.engine) == SCHEMA_REVISION
+        found = store.admin.find_learner("E1")
         assert found is not None and found.name == "Ennen Päivitystä"
-        assert store.roster_frame().empty
+        assert store.reports.roster_frame().empty
     finally:
         store.close()
 
@@ -93,16 +97,16 @@ def test_schema_revision_is_the_newest_migration(db_url: str) -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from somequiz.records.store import _MIGRATIONS
+    from somequiz.records.database import MIGRATIONS
 
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
     engine = make_engine(db_url)
-    assert not up_to_date(engine)  # empty: Store() must migrate
+    assert not up_to_date(engine)  # empty: Records.open() must migrate
     upgrade(engine, "0002")
     assert not up_to_date(engine)
-    Store(db_url).close()
+    Records.open(db_url).close()
     assert up_to_date(engine) and current_revision(engine) == SCHEMA_REVISION
     engine.dispose()
 
@@ -150,3 +154,63 @@ def test_duplicate_notes_shrink_to_the_latest_per_step(db_url: str) -> None:
         ).all()
     assert [tuple(r) for r in kept] == [(3, "n3"), (4, "n4")]
     engine.dispose()
+
+
+def _stored_before_the_seals(db_url: str) -> None:
+    """A learner with a signed completion, as revision 0006 stored them."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0006")
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    completion = {
+        "id": 1,
+        "attempt_id": "a1",
+        "learner_id": 1,
+        "completed_at": moment,
+        "points": 9,
+        "max_points": 10,
+        "passed": False,
+        "theme_scores": {},
+        "course_hash": "h",
+        "certificate_code": None,
+    }
+    signer = Signer(load_secret(settings().results))
+    rows = {
+        "learners": [{"id": 1, "learner_key": "emp:V1", "name": "Vanha", "created_at": moment}],
+        "attempts": [
+            {
+                "id": "a1",
+                "learner_id": 1,
+                "course_id": "c",
+                "course_version": 1,
+                "course_hash": "h",
+                "lang": "fi",
+                "status": "completed",
+                "started_at": moment,
+            }
+        ],
+        "completions": [
+            {
+                **completion,
+                "signature": signer.signature(SimpleNamespace(**completion), "emp:V1"),
+            }
+        ],
+    }
+    with engine.begin() as connection:
+        for name, values in rows.items():
+            columns = [column(key, JSON if key == "theme_scores" else None) for key in values[0]]
+            connection.execute(insert(table(name, *columns)), values)
+    engine.dispose()
+
+
+def test_rows_from_before_the_seals_are_reported_until_sealed(db_url: str) -> None:
+    _stored_before_the_seals(db_url)
+    store = Records.open(db_url)  # migrates to the seals
+    try:
+        report = store.signatures.verify()
+        assert [a.problems for a in report.altered] == [("unsealed",)]
+        assert [p.problems for p in report.learners] == [("unsealed",)]
+        assert store.signatures.seal_unsealed() == 2
+        assert store.signatures.verify().clean
+        assert store.signatures.seal_unsealed() == 0
+    finally:
+        store.close()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from records_helpers import run_course
+from records_helpers import Records, run_course
 
 from somequiz.config import settings
 from somequiz.content.folder import Content
-from somequiz.records.store import RosterEntry, Store
+from somequiz.records.rows import RosterEntry
 from somequiz.reports import dashboard
 from somequiz.reports.dashboard import build, download_link, export_file, render_report, sections
 from somequiz.reports.export import Filters
@@ -22,12 +22,12 @@ from somequiz.reports.export import Filters
 AT = datetime(2026, 2, 3, 10, tzinfo=UTC)
 
 
-def test_dashboard_tables_escape_hostile_names(store: Store, content: Content) -> None:
-    store.import_roster(
+def test_dashboard_tables_escape_hostile_names(store: Records, content: Content) -> None:
+    store.admin.import_roster(
         [RosterEntry("L1", "<img src=x onerror=alert(1)>", "Kotihoito", date(2025, 1, 1))]
     )
     run_course(store, content, name="Aino", employee_number="A1", at=AT)
-    board = build(store, content, today=date(2026, 3, 1))
+    board = build(store.reports, content, today=date(2026, 3, 1))
     assert board.by_unit.loc["Kotihoito", "Henkilöitä"] == 2
     assert board.by_unit.loc["Kotihoito", "Myöhässä"] == 1
     parts = dict(sections(board))
@@ -39,7 +39,7 @@ def test_dashboard_tables_escape_hostile_names(store: Store, content: Content) -
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_report_is_static_html_without_code(
-    store: Store, content: Content, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Records, content: Content, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOMEQUIZ_DB_URL", db_url)
     run_course(store, content, name="Raportin Oppija", employee_number="R1", at=AT)
@@ -52,17 +52,17 @@ def test_report_is_static_html_without_code(
 
 
 def test_item_rows_link_to_the_studio_and_long_tables_are_cut(
-    store: Store, content: Content, monkeypatch: pytest.MonkeyPatch
+    store: Records, content: Content, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for n in range(5):
         run_course(store, content, name=f"Oppija {n}", employee_number=f"A{n}", at=AT)
-    store.import_roster(
+    store.admin.import_roster(
         [RosterEntry(f"L{n}", f"Myöhäinen {n}", "Kotihoito", date(2025, 1, 1)) for n in range(3)]
     )
     monkeypatch.setenv("SOMEQUIZ_STUDIO_URL", "https://studio.example/")
     settings.cache_clear()
     monkeypatch.setattr(dashboard, "SHOWN_ROWS", 2)
-    parts = dict(sections(build(store, content, today=date(2026, 3, 1))))
+    parts = dict(sections(build(store.reports, content, today=date(2026, 3, 1))))
     items = str(parts["Kysymysanalyysi"])
     first = content.course_scenarios()[0]
     link = f'<a href="https://studio.example/voila/render/studio.ipynb?scenario={first.id}"'
@@ -72,13 +72,13 @@ def test_item_rows_link_to_the_studio_and_long_tables_are_cut(
     assert "Näytetään 2 / 3 riviä" in overdue and overdue.count("Myöhäinen") == 2
     monkeypatch.setenv("SOMEQUIZ_STUDIO_URL", "")
     settings.cache_clear()
-    assert "<a " not in str(dict(sections(build(store, content)))["Kysymysanalyysi"])
+    assert "<a " not in str(dict(sections(build(store.reports, content)))["Kysymysanalyysi"])
 
 
 def test_downloads_are_the_exports_of_the_filtered_records(
-    store: Store, content: Content, monkeypatch: pytest.MonkeyPatch
+    store: Records, content: Content, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SOMEQUIZ_DB_URL", store.url)
+    monkeypatch.setenv("SOMEQUIZ_DB_URL", store.db.url)
     settings.cache_clear()
     run_course(store, content, name="Aino", employee_number="A1", unit="Kotihoito", at=AT)
     run_course(store, content, name="Eino", employee_number="E1", unit="Hallinto", at=AT)

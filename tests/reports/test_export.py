@@ -9,13 +9,13 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
-from records_helpers import run_course
+from records_helpers import Records, run_course
 
 from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.course.demo import generate
 from somequiz.errors import ConfigError
-from somequiz.records.store import RosterEntry, Store
+from somequiz.records.rows import RosterEntry
 from somequiz.reports.export import (
     SHEETS,
     SMALL_GROUP_NOTE,
@@ -42,20 +42,20 @@ HOSTILE = [
 ]
 
 
-def fill(store: Store, content: Content) -> Store:
+def fill(store: Records, content: Content) -> Records:
     """Eight hostile names in a hostile unit, six ordinary people in Kotihoito."""
     for n, name in enumerate(HOSTILE):
         run_course(store, content, name=name, employee_number=f"H{n}", unit="=Yksikkö", at=AT)
     for n in range(6):
         run_course(store, content, name=f"Oppija {n}", employee_number=f"K{n}", best=n < 3, at=AT)
-    store.import_roster(
+    store.admin.import_roster(
         [RosterEntry("M1", "-Myöhässä", "Kotihoito", date(2025, 1, 1), "@m@example.fi")]
     )
     return store
 
 
 @pytest.fixture(scope="module")
-def filled(shared_store: Store, content: Content) -> Store:
+def filled(shared_store: Records, content: Content) -> Records:
     """The same filled database for every read-only test of the module."""
     return fill(shared_store, content)
 
@@ -75,9 +75,9 @@ def test_neutralise() -> None:
 
 
 def test_xlsx_reads_back_with_finnish_sheets_and_no_formulas(
-    filled: Store, content: Content, tmp_path: Path
+    filled: Records, content: Content, tmp_path: Path
 ) -> None:
-    tables = build(filled, content, Filters(), TODAY)
+    tables = build(filled.reports, content, Filters(), TODAY)
     path = tmp_path / "suoritukset.xlsx"
     write_xlsx(tables, path)
     back = pd.read_excel(path, sheet_name=None)
@@ -105,8 +105,8 @@ def test_xlsx_reads_back_with_finnish_sheets_and_no_formulas(
                     assert cell.number_format == "d.m.yyyy"
 
 
-def test_csv_as_finnish_excel_opens_it(filled: Store, content: Content, tmp_path: Path) -> None:
-    tables = build(filled, content, Filters(), TODAY)
+def test_csv_as_finnish_excel_opens_it(filled: Records, content: Content, tmp_path: Path) -> None:
+    tables = build(filled.reports, content, Filters(), TODAY)
     path = tmp_path / "suoritukset.csv"
     write_csv(tables["completions"], path)
     raw = path.read_bytes()
@@ -124,8 +124,8 @@ def test_csv_as_finnish_excel_opens_it(filled: Store, content: Content, tmp_path
     assert len(back) == len(tables["completions"])
 
 
-def test_item_analysis_figures(filled: Store, content: Content) -> None:
-    items = build(filled, content, Filters(unit="Kotihoito"), TODAY)["items"]
+def test_item_analysis_figures(filled: Records, content: Content) -> None:
+    items = build(filled.reports, content, Filters(unit="Kotihoito"), TODAY)["items"]
     scenario = content.course_scenarios()[0]
     first_step = scenario.steps[0]
     row = items[items["Vaihe"] == first_step.id].iloc[0]
@@ -139,10 +139,10 @@ def test_item_analysis_figures(filled: Store, content: Content) -> None:
     assert row["Valinnan osuus %"] == 50.0
 
 
-def test_small_unit_shows_no_answer_level_figures(store: Store, content: Content) -> None:
-    store.import_roster([RosterEntry("S1", "Yksin", "Pieni", date(2026, 1, 1))])
+def test_small_unit_shows_no_answer_level_figures(store: Records, content: Content) -> None:
+    store.admin.import_roster([RosterEntry("S1", "Yksin", "Pieni", date(2026, 1, 1))])
     run_course(store, content, name="Yksin", employee_number="S1", unit="Pieni", at=AT)
-    tables = build(store, content, Filters(unit="Pieni"), TODAY)
+    tables = build(store.reports, content, Filters(unit="Pieni"), TODAY)
     items = tables["items"]
     assert len(items) == 1 and items.loc[0, "Huomautus"] == SMALL_GROUP_NOTE
     themes = tables["themes"].set_index("Yksikkö")
@@ -151,18 +151,23 @@ def test_small_unit_shows_no_answer_level_figures(store: Store, content: Content
     assert len(tables["completions"]) == 1
 
 
-def test_since_and_unknown_unit(filled: Store, content: Content) -> None:
-    assert build(filled, content, Filters(since=date(2026, 2, 4)), TODAY)["completions"].empty
-    assert len(build(filled, content, Filters(since=date(2026, 2, 3)), TODAY)["completions"]) == 14
+def test_since_and_unknown_unit(filled: Records, content: Content) -> None:
+    assert build(filled.reports, content, Filters(since=date(2026, 2, 4)), TODAY)[
+        "completions"
+    ].empty
+    assert (
+        len(build(filled.reports, content, Filters(since=date(2026, 2, 3)), TODAY)["completions"])
+        == 14
+    )
     with pytest.raises(ConfigError, match="Yksikköä ”Ei ole” ei ole"):
-        build(filled, content, Filters(unit="Ei ole"), TODAY)
+        build(filled.reports, content, Filters(unit="Ei ole"), TODAY)
 
 
 def _item_reference(
-    store: Store, content: Content, unit: str | None
+    store: Records, content: Content, unit: str | None
 ) -> tuple[int, dict[tuple[str, str], Any]]:
     """The item analysis computed the direct way, from every answer in pandas (the oracle)."""
-    answers, attempts = store.answers_frame(), store.attempts_frame()
+    answers, attempts = store.reports.answers_frame(), store.reports.attempts_frame()
     done = attempts[attempts["completed_at"].notna()]
     first = answers[(answers["scenario_try"] == 1) & answers["attempt_id"].isin(done["attempt_id"])]
     if unit is not None:
@@ -192,17 +197,17 @@ def _item_reference(
 
 
 def test_item_analysis_from_sums_matches_the_direct_computation(
-    store: Store, content: Content
+    store: Records, content: Content
 ) -> None:
-    generate(store, content, learners=40, seed=5, today=TODAY)
-    units = store.attempts_frame().dropna(subset=["completed_at"])["unit"].value_counts()
+    generate(store.db, content, learners=40, seed=5, today=TODAY)
+    units = store.reports.attempts_frame().dropna(subset=["completed_at"])["unit"].value_counts()
     assert units.iloc[0] >= 5 > units.iloc[-1]  # a unit big enough and one too small
     for unit in (None, units.index[0], units.index[-1]):
         _check_items(store, content, unit)
 
 
-def _check_items(store: Store, content: Content, unit: str | None) -> None:
-    items = build(store, content, Filters(unit=unit), TODAY)["items"]
+def _check_items(store: Records, content: Content, unit: str | None) -> None:
+    items = build(store.reports, content, Filters(unit=unit), TODAY)["items"]
     learners, reference = _item_reference(store, content, unit)
     if learners < 5:
         assert len(items) == 1 and items.loc[0, "Huomautus"] == SMALL_GROUP_NOTE
@@ -230,11 +235,11 @@ def _check_items(store: Store, content: Content, unit: str | None) -> None:
 
 
 def test_completions_say_when_the_identity_was_typed_by_the_learner(
-    store: Store, content: Content
+    store: Records, content: Content
 ) -> None:
     run_course(store, content, name="Itse Ilmoittanut", employee_number="I1")
     run_course(store, content, name="Kirjautunut Käyttäjä", external_id="kirjautunut.k")
-    rows = Tables(store, content, Filters(), TODAY).completions().set_index("Nimi")
+    rows = Tables(store.reports, content, Filters(), TODAY).completions().set_index("Nimi")
     assert rows.loc["Itse Ilmoittanut", "Henkilöllisyys"] == "ilmoitettu itse"
     assert rows.loc["Kirjautunut Käyttäjä", "Henkilöllisyys"] == "kirjautunut (SSO)"
 

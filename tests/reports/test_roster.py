@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from records_helpers import run_course
+from records_helpers import Records, run_course
 
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash
 from somequiz.errors import RosterError
-from somequiz.records.store import RosterEntry, Store
+from somequiz.records.rows import RosterEntry
 from somequiz.reports.roster import (
     STATUS_COLUMNS,
     StatusRules,
@@ -104,9 +104,9 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(date(2025, 11, 15), 14) == date(2027, 1, 15)
 
 
-def test_statuses(store: Store, content: Content) -> None:
+def test_statuses(store: Records, content: Content) -> None:
     today = date(2026, 3, 1)
-    store.import_roster(
+    store.admin.import_roster(
         [
             RosterEntry("E1", "Myöhässä Oleva", "Kotihoito", date(2026, 1, 1)),
             RosterEntry("E2", "Uusi Tulokas", "Kotihoito", date(2026, 2, 20)),
@@ -124,12 +124,12 @@ def test_statuses(store: Store, content: Content) -> None:
         store, content, name="Vanha Sisältö", employee_number="E4", at=recent, chash="f" * 16
     )
     run_course(store, content, name="Hyvä Suoritus", employee_number="E5", at=recent)
-    learner = store.learner(name="Kesken Oleva", employee_number="E6", unit="Kotihoito")
-    store.start_attempt(learner.id, content.course.id, 1, course_hash(content))
+    learner = store.course.learner(name="Kesken Oleva", employee_number="E6", unit="Kotihoito")
+    store.course.start_attempt(learner.id, content.course.id, 1, course_hash(content))
     run_course(store, content, name="Hylätty Myöhässä", employee_number="E7", best=False, at=recent)
     run_course(store, content, employee_number="X9", name="Ei Listalla", at=recent)
     rules = StatusRules.of(content.course, course_hash(content))
-    frame = status_frame(store.roster_frame(), store.attempts_frame(), rules, today)
+    frame = status_frame(store.reports.roster_frame(), store.reports.attempts_frame(), rules, today)
     status = dict(zip(frame["employee_number"], frame["status"], strict=True))
     assert status == {
         "E1": "overdue",
@@ -155,7 +155,7 @@ def _attempt(
     chash: str = "now",
     points: int = 10,
 ) -> dict[str, object]:
-    """One row of ``Store.attempts_frame``; ``completed`` is a UTC time or None (open)."""
+    """One row of ``Records.attempts_frame``; ``completed`` is a UTC time or None (open)."""
     moment = pd.Timestamp(completed, tz="UTC") if completed else pd.NaT
     return {
         "attempt_id": f"a{learner_id}-{completed}",

@@ -14,32 +14,33 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
-from records_helpers import run_course
+from records_helpers import Records, run_course
 
 from somequiz.content.folder import Content
 from somequiz.errors import ExportError
-from somequiz.records.store import Store
 from somequiz.reports import xapi
 
 AT = datetime(2026, 2, 3, 10, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def filled(shared_store: Store, content: Content) -> Store:
+def filled(shared_store: Records, content: Content) -> Records:
     """A passed, a failed and an unfinished attempt."""
     run_course(shared_store, content, name="Paras", employee_number="E1", at=AT)
     run_course(shared_store, content, name="Heikoin", employee_number="E2", best=False, at=AT)
-    learner = shared_store.learner(name="Kesken", employee_number=None, unit="Kotihoito")
-    shared_store.start_attempt(learner.id, content.course.id, 1, "a" * 16, at=AT)
+    learner = shared_store.course.learner(name="Kesken", employee_number=None, unit="Kotihoito")
+    shared_store.course.start_attempt(learner.id, content.course.id, 1, "a" * 16, at=AT)
     return shared_store
 
 
-def test_statements_validate_and_cover_the_attempt(filled: Store, content: Content) -> None:
-    items = list(xapi.statements(filled, content))
+def test_statements_validate_and_cover_the_attempt(filled: Records, content: Content) -> None:
+    items = list(xapi.statements(filled.reports, content))
     for statement in items:
         BaseXapiStatement.model_validate(statement)  # raises on any invalid statement
     verbs = Counter(s["verb"]["id"].rsplit("/", 1)[1] for s in items)
-    answered = sum(len(filled.answers(a)) for a in set(filled.attempts_frame()["attempt_id"]))
+    answered = sum(
+        len(filled.course.answers(a)) for a in set(filled.reports.attempts_frame()["attempt_id"])
+    )
     assert verbs == Counter(
         initialized=3, answered=answered, completed=2, passed=1, failed=1, terminated=2
     )
@@ -49,7 +50,7 @@ def test_statements_validate_and_cover_the_attempt(filled: Store, content: Conte
     assert passed["result"]["success"] is True and passed["result"]["completion"] is True
     assert passed["result"]["score"]["scaled"] == 1.0
     assert passed["result"]["duration"].startswith("PT")
-    assert passed["context"]["registration"] in set(filled.attempts_frame()["attempt_id"])
+    assert passed["context"]["registration"] in set(filled.reports.attempts_frame()["attempt_id"])
     assert any(k.endswith("/course-hash") for k in passed["context"]["extensions"])
     answer = next(s for s in items if s["verb"]["id"].endswith("/answered"))
     definition = answer["object"]["definition"]
@@ -61,11 +62,11 @@ def test_statements_validate_and_cover_the_attempt(filled: Store, content: Conte
 
 
 def test_ids_are_stable_and_pseudonyms_hide_employee_numbers(
-    filled: Store, content: Content
+    filled: Records, content: Content
 ) -> None:
-    first = [s["id"] for s in xapi.statements(filled, content)]
-    assert first == [s["id"] for s in xapi.statements(filled, content)]
-    hidden = list(xapi.statements(filled, content, pseudonymous=True))
+    first = [s["id"] for s in xapi.statements(filled.reports, content)]
+    assert first == [s["id"] for s in xapi.statements(filled.reports, content)]
+    hidden = list(xapi.statements(filled.reports, content, pseudonymous=True))
     assert {s["actor"]["account"]["name"][:2] for s in hidden} == {"p-"}
     assert [s["id"] for s in hidden] == first
 
@@ -133,9 +134,9 @@ def lrs() -> Iterator[str]:
 
 
 def test_lrs_receives_each_statement_once_across_retries(
-    filled: Store, content: Content, lrs: str
+    filled: Records, content: Content, lrs: str
 ) -> None:
-    items = list(xapi.statements(filled, content))
+    items = list(xapi.statements(filled.reports, content))
     result = xapi.send(items, lrs, auth=("hr", "salainen"), batch=4, backoff=0.01)
     assert set(_Lrs.stored) == {s["id"] for s in items}
     assert set(_Lrs.accepted.values()) == {1}
@@ -150,8 +151,8 @@ def test_lrs_receives_each_statement_once_across_retries(
     assert f"0 puuttuu ja {len(items)} lausekkeen tilaa ei voitu tarkistaa" in str(refused.value)
 
 
-def test_unreachable_lrs_says_what_to_do(filled: Store, content: Content) -> None:
-    items = list(xapi.statements(filled, content))[:2]
+def test_unreachable_lrs_says_what_to_do(filled: Records, content: Content) -> None:
+    items = list(xapi.statements(filled.reports, content))[:2]
     with pytest.raises(xapi.DeliveryError, match="Aja komento myöhemmin uudelleen") as failed:
         xapi.send(items, "http://127.0.0.1:9/xapi", auth=None, retries=1, backoff=0.01, timeout=1)
     assert failed.value.result == xapi.Sent(0, 0, 0, 2)

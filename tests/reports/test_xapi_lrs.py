@@ -24,12 +24,11 @@ import bcrypt
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from records_helpers import run_course, shared_database
+from records_helpers import Records, run_course, shared_database
 
 from somequiz.cli import main
 from somequiz.config import settings
 from somequiz.content.folder import Content
-from somequiz.records.store import Store
 from somequiz.reports import xapi
 
 AT = datetime(2026, 2, 3, 10, tzinfo=UTC)
@@ -125,20 +124,20 @@ def ralph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ralph]:
 
 
 @pytest.fixture(scope="module")
-def filled(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[Store]:
+def filled(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[Records]:
     """A passed, a failed and an unfinished attempt, in a SQLite store of this module."""
     with shared_database("sqlite", tmp_path_factory.mktemp("lrs"), None) as store:
         run_course(store, content, name="Paras", employee_number="E1", at=AT)
         run_course(store, content, name="Heikoin", employee_number="E2", best=False, at=AT)
-        learner = store.learner(name="Kesken", employee_number=None, unit="Kotihoito")
-        store.start_attempt(learner.id, content.course.id, 1, "a" * 16, at=AT)
+        learner = store.course.learner(name="Kesken", employee_number=None, unit="Kotihoito")
+        store.course.start_attempt(learner.id, content.course.id, 1, "a" * 16, at=AT)
         yield store
 
 
 def test_ralph_keeps_only_its_first_write_and_the_report_says_so(
-    filled: Store, content: Content, ralph: Ralph
+    filled: Records, content: Content, ralph: Ralph
 ) -> None:
-    items = list(xapi.statements(filled, content))
+    items = list(xapi.statements(filled.reports, content))
     total = len(items)
     with pytest.raises(xapi.DeliveryError) as failed:
         xapi.send(items, ralph.url, auth=(USER, PASSWORD), batch=4, retries=1, backoff=0.01)
@@ -157,10 +156,10 @@ def test_ralph_keeps_only_its_first_write_and_the_report_says_so(
     assert ralph.stored() == [s["id"] for s in items[:4]]
 
 
-def _export(store: Store, url: str, monkeypatch: pytest.MonkeyPatch, batch: int = 50) -> Result:
+def _export(store: Records, url: str, monkeypatch: pytest.MonkeyPatch, batch: int = 50) -> Result:
     """`somequiz export --format xapi --lrs URL` on the store, retrying quickly."""
     for name, value in {
-        "SOMEQUIZ_DB_URL": store.url,
+        "SOMEQUIZ_DB_URL": store.db.url,
         "SOMEQUIZ_SECRET_KEY": "shared-test-key",  # the key the store was filled with
         "SOMEQUIZ_LRS_USER": USER,
         "SOMEQUIZ_LRS_PASSWORD": PASSWORD,
@@ -174,9 +173,9 @@ def _export(store: Store, url: str, monkeypatch: pytest.MonkeyPatch, batch: int 
 
 
 def test_a_delivery_ralph_takes_whole_is_reported_whole(
-    filled: Store, content: Content, ralph: Ralph, monkeypatch: pytest.MonkeyPatch
+    filled: Records, content: Content, ralph: Ralph, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = list(xapi.statements(filled, content))
+    items = list(xapi.statements(filled.reports, content))
     # One batch: the only write Ralph's fs backend takes, on an empty store.
     result = _export(filled, ralph.url, monkeypatch, batch=len(items))
     assert result.exit_code == 0, result.output + result.stderr
@@ -191,9 +190,9 @@ def test_a_delivery_ralph_takes_whole_is_reported_whole(
 
 
 def test_export_command_exits_non_zero_with_the_counts(
-    filled: Store, content: Content, ralph: Ralph, monkeypatch: pytest.MonkeyPatch
+    filled: Records, content: Content, ralph: Ralph, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = list(xapi.statements(filled, content))
+    items = list(xapi.statements(filled.reports, content))
     xapi.send(items[:4], ralph.url, auth=(USER, PASSWORD))  # Ralph's one accepted write
     result = _export(filled, ralph.url, monkeypatch)
     assert result.exit_code == 1, result.output

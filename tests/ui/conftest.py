@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from records_helpers import Records
 from ui_helpers import UI_COURSE
 
 from somequiz.content.folder import Content, load_content
-from somequiz.records.store import Store
 from somequiz.ui.service.session import LearnerSession
 
 
@@ -20,18 +20,18 @@ def ui_content() -> Content:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+def sqlite_store(tmp_path: Path) -> Iterator[Records]:
     """A migrated store on a temporary SQLite file."""
-    store = Store(f"sqlite:///{tmp_path / 'ui.db'}")
+    store = Records.open(f"sqlite:///{tmp_path / 'ui.db'}")
     yield store
     store.close()
 
 
 @pytest.fixture
-def make_app(ui_content: Content, sqlite_store: Store) -> Callable[..., LearnerSession]:
+def make_app(ui_content: Content, sqlite_store: Records) -> Callable[..., LearnerSession]:
     """A factory of learner pages on the shared store (a second call is a reload)."""
 
     def make(content: Content | None = None, **kwargs: object) -> LearnerSession:
-        return LearnerSession(content or ui_content, sqlite_store, **kwargs)  # type: ignore[arg-type]
+        return LearnerSession(content or ui_content, sqlite_store.course, **kwargs)  # type: ignore[arg-type]
 
     return make

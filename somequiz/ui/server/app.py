@@ -20,7 +20,8 @@ from traitlets.config import Config
 from somequiz.config import settings
 from somequiz.content.folder import load_content
 from somequiz.course.versions import remember_content
-from somequiz.records.store import Store
+from somequiz.records.course import CourseRecords
+from somequiz.records.database import Database
 from somequiz.ui import JUPYTER_DATA, TEMPLATE
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel.main import PageKernelSpecs
@@ -287,11 +288,9 @@ def serve(
     os.environ["SOMEQUIZ_RESULTS"] = str(settings().results.resolve())
     settings.cache_clear()
     settings().results.mkdir(parents=True, exist_ok=True)
-    store = Store()  # migrate once here, before any service or kernel starts
-    try:
-        remember_content(store, load_content(settings().scenarios))
-    finally:
-        store.close()
+    # Migrate once here, before any service or kernel starts.
+    with Database.configured(settings()) as db:
+        remember_content(CourseRecords(db), load_content(settings().scenarios))
     _voila(course_service).launch_instance(
         argv=[str(folder)], config=voila_config(host, port, folder, token)
     )

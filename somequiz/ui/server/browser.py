@@ -26,7 +26,7 @@ from jupyter_server.services.kernels.connection.base import deserialize_msg_from
 from tornado import web
 
 from somequiz.config import settings
-from somequiz.records.store import load_secret
+from somequiz.records.database import load_secret
 from somequiz.ui.server.limits import BROWSER_ATTRIBUTE, RateLimiter
 
 log = logging.getLogger("somequiz.ui.server.browser")
@@ -35,7 +35,8 @@ COOKIE = "somequiz_browser"
 
 @cache
 def _secret() -> bytes:
-    return load_secret(settings().results)
+    options = settings()
+    return load_secret(options.results, options.secret_key)
 
 
 def read(handler: Any) -> str | None:

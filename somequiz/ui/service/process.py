@@ -34,10 +34,12 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_unix_socket
 
+from somequiz.config import settings
 from somequiz.content.folder import Content, load_content
 from somequiz.course.versions import remember_content
 from somequiz.errors import ServiceError
-from somequiz.records.store import Store
+from somequiz.records.course import CourseRecords
+from somequiz.records.database import Database
 from somequiz.ui.errors import log, reference_code, setup_logging
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.service.session import LearnerSession
@@ -58,9 +60,9 @@ def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
 class ContentCache:
     """The course content, reloaded when its files change; a broken edit keeps the last good."""
 
-    def __init__(self, folder: Path, store: Store) -> None:
+    def __init__(self, folder: Path, records: CourseRecords) -> None:
         self.folder = folder
-        self.store = store
+        self.records = records
         self._lock = threading.Lock()
         self._content: Content | None = None
         self._seen: tuple[tuple[str, int, int], ...] = ()
@@ -72,7 +74,7 @@ class ContentCache:
             if self._content is None or seen != self._seen:
                 try:
                     content = load_content(self.folder)
-                    remember_content(self.store, content)
+                    remember_content(self.records, content)
                     self._content = content
                 except Exception:
                     if self._content is None:
@@ -92,9 +94,11 @@ class _Entry:
 class LearnerService:
     """Every open learner page of this process, by an unguessable session id."""
 
-    def __init__(self, content: ContentCache, store: Store, *, idle_timeout: float) -> None:
+    def __init__(
+        self, content: ContentCache, records: CourseRecords, *, idle_timeout: float
+    ) -> None:
         self.content = content
-        self.store = store
+        self.records = records
         self.idle_timeout = idle_timeout
         self._sessions: dict[str, _Entry] = {}
         self._lock = threading.Lock()
@@ -109,7 +113,7 @@ class LearnerService:
             identity = SsoIdentity(sso["external_id"], str(sso.get("name", "")))
         session = LearnerSession(
             self.content.get(),
-            self.store,
+            self.records,
             scenario_id=scenario if isinstance(scenario, str) else None,
             sso=identity,
             browser=browser if isinstance(browser, str) and browser else None,
@@ -211,21 +215,21 @@ def start_service(
     return server, sweeper
 
 
-def configured_service(store: Store) -> LearnerService:
-    """A service on the configured content folder and idle timeout, writing to ``store``."""
-    from somequiz.config import settings
-
+def configured_service(db: Database) -> LearnerService:
+    """A service on the configured content folder and idle timeout, writing to ``db``."""
     options = settings()
+    records = CourseRecords(db)
     return LearnerService(
-        ContentCache(options.scenarios, store), store, idle_timeout=options.session_idle_timeout
+        ContentCache(options.scenarios, records), records, idle_timeout=options.session_idle_timeout
     )
 
 
 def run_service(socket_path: Path, parent_pid: int) -> None:
     """Run one course service process until SIGTERM or until its learner server is gone."""
     setup_logging()
-    store = Store(migrate=False)  # the learner server migrated before starting this
-    service = configured_service(store)
+    # The learner server migrated before starting this.
+    db = Database.configured(settings(), migrate=False)
+    service = configured_service(db)
     service.content.get()  # now, so that the first page need not wait for it
     loop = IOLoop.current()
     server, sweeper = start_service(socket_path, service)
@@ -245,7 +249,7 @@ def run_service(socket_path: Path, parent_pid: int) -> None:
         watch.stop()
         sweeper.stop()
         server.stop()
-        store.close()
+        db.close()
         socket_path.unlink(missing_ok=True)
 
 
@@ -315,7 +319,7 @@ class LocalClient:
 
 def local_client() -> LocalClient:
     """A service of its own for a page run outside the learner server."""
-    return LocalClient(configured_service(Store()))
+    return LocalClient(configured_service(Database.configured(settings())))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ from somequiz.content.text import LANGS, Lang, Translations
 from somequiz.course.attempt import LearnerCourse, Shown
 from somequiz.engine.scoring import Feedback, Reason
 from somequiz.i18n import Messages
-from somequiz.records.store import Completion
+from somequiz.records.rows import Completion
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.protocol import PageState, Part, ScreenState, StepState
 from somequiz.ui.render import render

@@ -19,7 +19,7 @@ from somequiz.content.text import Lang, plain_name
 from somequiz.course.attempt import LearnerCourse, Shown
 from somequiz.errors import AnswerError, IdentityError
 from somequiz.i18n import Messages
-from somequiz.records.store import Store
+from somequiz.records.course import CourseRecords
 from somequiz.ui.errors import log, reference_code, setup_logging
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.protocol import PageState
@@ -42,7 +42,7 @@ class LearnerSession(Screens):
     def __init__(
         self,
         content: Content,
-        store: Store,
+        records: CourseRecords,
         *,
         scenario_id: str | None = None,
         lang: Lang = "fi",
@@ -51,12 +51,11 @@ class LearnerSession(Screens):
     ) -> None:
         setup_logging()
         self.content = content
-        self.store = store
         self.only = scenario_id
         self.sso = sso
         self.lang: Lang = lang
         self.t = Messages(lang)
-        self.course = LearnerCourse(content, store, scenario_id, browser)
+        self.course = LearnerCourse(content, records, scenario_id, browser)
         self.screen_name = "start"
         self.active: str | None = None
         self.ref: Shown | None = None

@@ -9,8 +9,10 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from somequiz.config import settings
 from somequiz.errors import SomequizError
-from somequiz.records.store import Store
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
 from somequiz.reports.dashboard import STATIC_ENV, DownloadKind, download_link, export_file, show
 from somequiz.reports.export import Filters
 from somequiz.ui.errors import reference_code
@@ -27,11 +29,8 @@ DOWNLOADS: list[tuple[DownloadKind, str]] = [
 
 
 def _units() -> list[str]:
-    store = Store(migrate=False)  # the server migrated on start
-    try:
-        return store.units()
-    finally:
-        store.close()
+    with Database.configured(settings(), migrate=False) as db:  # the server migrated on start
+        return Reports(db).units()
 
 
 def downloads(filters: Callable[[], Filters]) -> widgets.Widget:

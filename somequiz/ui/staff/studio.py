@@ -22,7 +22,8 @@ from somequiz.config import settings
 from somequiz.content.loader import Problem
 from somequiz.errors import SomequizError
 from somequiz.i18n import Messages
-from somequiz.records.store import Store
+from somequiz.records.database import Database
+from somequiz.records.reports import Reports
 from somequiz.reports import studio
 from somequiz.reports.export import item_analysis
 from somequiz.ui.errors import reference_code
@@ -190,11 +191,11 @@ class Studio:
         if content is None or self.picker.value is None:
             return
         scenario = content.scenarios[self.picker.value]
-        store = Store()
-        try:
-            answers, flags, stats = store.answers_frame(), store.flags_frame(), store.item_stats()
-        finally:
-            store.close()
+        with Database.configured(settings()) as db:
+            records = Reports(db)
+            answers = records.answers_frame()
+            flags = records.flags_frame()
+            stats = records.item_stats()
         distribution = studio.choice_distribution(answers, scenario)
         display(_block(distribution, T("studio_no_answers"), T("studio_answers_choices")))
         analysis = item_analysis(stats, content)

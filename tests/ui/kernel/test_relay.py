@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from records_helpers import Records
 from ui_helpers import IDENTITY, UI_COURSE
 
 from somequiz.content.folder import Content
-from somequiz.records.store import Store
 from somequiz.ui.kernel.first_paint import first_paint
 from somequiz.ui.kernel.relay import Relay, SocketClient
 from somequiz.ui.kernel.widgets import ChoiceStep, Screen
@@ -22,9 +22,11 @@ from somequiz.ui.service.process import ContentCache, LearnerService, LocalClien
 
 
 @pytest.fixture
-def service(sqlite_store: Store) -> LearnerService:
+def service(sqlite_store: Records) -> LearnerService:
     """A service on the UI course."""
-    return LearnerService(ContentCache(UI_COURSE, sqlite_store), sqlite_store, idle_timeout=60)
+    return LearnerService(
+        ContentCache(UI_COURSE, sqlite_store.course), sqlite_store.course, idle_timeout=60
+    )
 
 
 def _send(relay: Relay, part: str, content: dict[str, Any]) -> None:

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from records_helpers import Records
 from tornado.ioloop import IOLoop
 from ui_helpers import IDENTITY, UI_COURSE
 
 from somequiz.errors import ServiceError
-from somequiz.records.store import Store
 from somequiz.ui.kernel.relay import SocketClient
 from somequiz.ui.service.process import (
     ContentCache,
@@ -37,9 +37,11 @@ def course_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def service(course_folder: Path, sqlite_store: Store) -> LearnerService:
+def service(course_folder: Path, sqlite_store: Records) -> LearnerService:
     """A service on the copied course and a fresh store."""
-    return LearnerService(ContentCache(course_folder, sqlite_store), sqlite_store, idle_timeout=60)
+    return LearnerService(
+        ContentCache(course_folder, sqlite_store.course), sqlite_store.course, idle_timeout=60
+    )
 
 
 def _sign_in(service: LearnerService, session: str) -> dict[str, object]:
@@ -152,7 +154,7 @@ def test_service_processes_answer_and_stop(
     monkeypatch.setenv("SOMEQUIZ_SCENARIOS", str(course_folder))
     monkeypatch.setenv("SOMEQUIZ_DB_URL", f"sqlite:///{tmp_path / 'p.db'}")
     monkeypatch.setenv("SOMEQUIZ_RESULTS", str(tmp_path))
-    Store(f"sqlite:///{tmp_path / 'p.db'}").close()  # migrated, as the server does first
+    Records.open(f"sqlite:///{tmp_path / 'p.db'}").close()  # migrated, as the server does first
     processes = ServiceProcesses(tmp_path, 2)
     sockets = processes.start()
     try:
@@ -168,7 +170,7 @@ def test_service_processes_answer_and_stop(
 
 def test_service_process_stops_when_its_server_is_gone(tmp_path: Path, course_folder: Path) -> None:
     store_url = f"sqlite:///{tmp_path / 'o.db'}"
-    Store(store_url).close()
+    Records.open(store_url).close()
     env = {
         **os.environ,
         "SOMEQUIZ_SCENARIOS": str(course_folder),

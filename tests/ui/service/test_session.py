@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from records_helpers import Records
 from ui_helpers import (
     IDENTITY,
     answer,
@@ -25,7 +26,7 @@ from ui_helpers import (
 
 from somequiz.content.folder import Content
 from somequiz.errors import StoreError
-from somequiz.records.store import RosterEntry, Store
+from somequiz.records.rows import RosterEntry
 from somequiz.ui.identity import configured_headers, sso_identity
 from somequiz.ui.service.session import LearnerSession
 
@@ -33,13 +34,13 @@ App = Callable[..., LearnerSession]
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def _stored(store: Store, content: Content) -> list[tuple[str, str, tuple[str, ...]]]:
-    learner = store.learner(
+def _stored(store: Records, content: Content) -> list[tuple[str, str, tuple[str, ...]]]:
+    learner = store.course.learner(
         name=IDENTITY["name"], employee_number=IDENTITY["employee_number"], unit="Hallinto"
     )
-    attempt = store.open_attempt(learner.id, content.course.id)
+    attempt = store.course.open_attempt(learner.id, content.course.id)
     assert attempt is not None
-    return [(a.scenario_id, a.step_id, a.chosen) for a in store.answers(attempt.id)]
+    return [(a.scenario_id, a.step_id, a.chosen) for a in store.course.answers(attempt.id)]
 
 
 def _secrets(content: Content) -> list[str]:
@@ -103,7 +104,9 @@ def test_escaped_on_the_start_form_too(make_app: App) -> None:
     assert XSS not in app.header.html
 
 
-def test_complete_course_and_pass(make_app: App, sqlite_store: Store, ui_content: Content) -> None:
+def test_complete_course_and_pass(
+    make_app: App, sqlite_store: Records, ui_content: Content
+) -> None:
     app = make_app()
     sign_in(app)
     for sid in ui_content.course.scenarios:
@@ -117,11 +120,11 @@ def test_complete_course_and_pass(make_app: App, sqlite_store: Store, ui_content
     pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', app.header.html)
     assert pdf is not None
     assert base64.b64decode(pdf.group(1)).startswith(b"%PDF")
-    assert sqlite_store.completion(app.course.completion.attempt_id) is not None
+    assert sqlite_store.course.completion(app.course.completion.attempt_id) is not None
 
 
 def test_answer_is_stored_before_feedback(
-    make_app: App, sqlite_store: Store, ui_content: Content
+    make_app: App, sqlite_store: Records, ui_content: Content
 ) -> None:
     app = make_app()
     sign_in(app)
@@ -136,7 +139,7 @@ def test_answer_is_stored_before_feedback(
 
 def test_store_failure_keeps_progress_and_shows_a_code(
     make_app: App,
-    sqlite_store: Store,
+    sqlite_store: Records,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -147,7 +150,7 @@ def test_store_failure_keeps_progress_and_shows_a_code(
     def broken(**_: object) -> None:
         raise StoreError("levy täynnä")
 
-    monkeypatch.setattr(sqlite_store, "record_answer", broken)
+    monkeypatch.setattr(sqlite_store.course, "record_answer", broken)
     with caplog.at_level(logging.ERROR, logger="somequiz.ui"):
         answer(app, 0)
     assert not app.step.answered and app.step.feedback_html == ""
@@ -188,7 +191,7 @@ def test_reload_resumes_at_the_next_step(make_app: App, ui_content: Content) -> 
     assert second.step.prompt == "Mitä teet nyt?"
 
 
-def test_fail_then_retry_then_pass(make_app: App, sqlite_store: Store) -> None:
+def test_fail_then_retry_then_pass(make_app: App, sqlite_store: Records) -> None:
     app = make_app()
     sign_in(app)
     play(app, "ryhma-vaite")
@@ -259,7 +262,7 @@ def test_page_state_holds_no_answer_key_before_submit(make_app: App, ui_content:
 
 
 def test_forged_messages_change_nothing(
-    make_app: App, sqlite_store: Store, ui_content: Content
+    make_app: App, sqlite_store: Records, ui_content: Content
 ) -> None:
     app = make_app()
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})  # before sign-in
@@ -292,7 +295,7 @@ def test_forged_messages_change_nothing(
 
 
 def test_two_tabs_do_not_double_answer(
-    make_app: App, sqlite_store: Store, ui_content: Content
+    make_app: App, sqlite_store: Records, ui_content: Content
 ) -> None:
     one, two = make_app(), make_app()
     for app in (one, two):
@@ -306,7 +309,7 @@ def test_two_tabs_do_not_double_answer(
     ]
 
 
-def test_flag_is_stored(make_app: App, sqlite_store: Store) -> None:
+def test_flag_is_stored(make_app: App, sqlite_store: Records) -> None:
     app = make_app()
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
@@ -314,7 +317,7 @@ def test_flag_is_stored(make_app: App, sqlite_store: Store) -> None:
     assert "Kirjoita ensin" in app.footer.html
     app.dispatch({"action": "flag", "fields": {"comment": f"Epäselvä {XSS}"}})
     assert "Kiitos" in app.footer.html
-    flags = sqlite_store.flags_frame()
+    flags = sqlite_store.reports.flags_frame()
     assert list(flags["step_id"]) == ["ensimmainen"]
 
 
@@ -350,16 +353,16 @@ def test_unknown_scenario_page(make_app: App) -> None:
 
 @pytest.mark.parametrize("best", [True, False])
 def test_every_shipped_scenario_plays_through(
-    content: Content, sqlite_store: Store, tmp_path: Path, best: bool
+    content: Content, sqlite_store: Records, tmp_path: Path, best: bool
 ) -> None:
-    app = LearnerSession(content, sqlite_store)
+    app = LearnerSession(content, sqlite_store.course)
     sign_in(app, unit=content.course.unit_names[0] if content.course.units else "")
     for sid in content.course.scenarios:
         play(app, sid, best=best)
         assert app.screen_name == "summary", sid
 
 
-def test_single_sign_on_identity_is_not_typed(make_app: App, sqlite_store: Store) -> None:
+def test_single_sign_on_identity_is_not_typed(make_app: App, sqlite_store: Records) -> None:
     environ = {
         "SOMEQUIZ_IDENTITY_HEADER": "X-Remote-User",
         "SOMEQUIZ_IDENTITY_NAME_HEADER": "X-Remote-Name",
@@ -390,7 +393,7 @@ def test_leave_a_scenario_and_come_back(make_app: App) -> None:
 
 
 def test_a_known_number_with_another_name_neither_continues_nor_renames(
-    make_app: App, sqlite_store: Store
+    make_app: App, sqlite_store: Records
 ) -> None:
     owner = make_app()
     sign_in(owner)
@@ -401,7 +404,7 @@ def test_a_known_number_with_another_name_neither_continues_nor_renames(
     assert intruder.screen_name == "start" and intruder.course.learner is None
     assert "eivät vastaa tallennettuja tietoja" in intruder.header.html
     assert "Tällä henkilönumerolla on kurssilla eri nimi." in intruder.header.html
-    found = sqlite_store.find_learner(IDENTITY["employee_number"])
+    found = sqlite_store.admin.find_learner(IDENTITY["employee_number"])
     assert found is not None and found.name == IDENTITY["name"]
     same = make_app()
     sign_in(same, name="  testi   OPPIJA ")  # case and spacing aside, the same name
@@ -409,8 +412,8 @@ def test_a_known_number_with_another_name_neither_continues_nor_renames(
     assert same.course.learner.name == IDENTITY["name"]
 
 
-def test_the_roster_name_is_the_one_that_signs_in(make_app: App, sqlite_store: Store) -> None:
-    sqlite_store.import_roster(
+def test_the_roster_name_is_the_one_that_signs_in(make_app: App, sqlite_store: Records) -> None:
+    sqlite_store.admin.import_roster(
         [RosterEntry("T100", "Testi Oppija-Virta", "Hallinto", date(2026, 1, 5))]
     )
     wrong = make_app()
@@ -513,7 +516,7 @@ def test_only_languages_the_course_has_are_offered_and_units_are_translated(
     assert 'value="Varhaiskasvatus"' in app.header.html  # stored by its Finnish name
 
 
-def test_one_note_per_step_and_no_flood(make_app: App, sqlite_store: Store) -> None:
+def test_one_note_per_step_and_no_flood(make_app: App, sqlite_store: Records) -> None:
     app = make_app()
     sign_in(app)
     app.dispatch({"action": "open", "arg": "ryhma-vaite"})
@@ -524,17 +527,19 @@ def test_one_note_per_step_and_no_flood(make_app: App, sqlite_store: Store) -> N
     app._flagged_at -= 10  # time passes
     app.dispatch({"action": "flag", "fields": {"comment": "Korjattu huomautus"}})
     assert "Kiitos" in app.footer.html
-    flags = sqlite_store.flags_frame()
+    flags = sqlite_store.reports.flags_frame()
     assert list(flags["comment"]) == ["Korjattu huomautus"]  # edited, not added
 
 
-def test_staff_see_at_most_the_newest_notes(sqlite_store: Store, make_app: App) -> None:
+def test_staff_see_at_most_the_newest_notes(sqlite_store: Records, make_app: App) -> None:
     app = make_app()
     sign_in(app)
     assert app.course.attempt is not None
     for n in range(12):
-        sqlite_store.flag(app.course.attempt.id, "ryhma-vaite", f"askel-{n}", f"huomautus {n}")
-    shown = sqlite_store.flags_frame(limit=5)
+        sqlite_store.course.flag(
+            app.course.attempt.id, "ryhma-vaite", f"askel-{n}", f"huomautus {n}"
+        )
+    shown = sqlite_store.reports.flags_frame(limit=5)
     assert list(shown["comment"]) == [f"huomautus {n}" for n in range(7, 12)]
 
 

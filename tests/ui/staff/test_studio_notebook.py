@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from records_helpers import Records
 
 from somequiz.content.folder import Content
 from somequiz.course.demo import generate
-from somequiz.records.store import Store
 
 STUDIO = Path(__file__).parents[3] / "notebooks" / "trainer" / "studio.ipynb"
 
@@ -20,8 +20,8 @@ def test_studio_executes_and_shows_graph_coverage_and_answers(
     content: Content, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'studio.db'}"
-    store = Store(url)
-    generate(store, content, learners=12, seed=3)
+    store = Records.open(url)
+    generate(store.db, content, learners=12, seed=3)
     store.close()
     monkeypatch.setenv("SOMEQUIZ_DB_URL", url)
     nb = nbformat.read(STUDIO, as_version=4)
