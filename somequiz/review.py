@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import nbformat
-from nbclient import NotebookClient
-from nbconvert import HTMLExporter
 
 from somequiz.chromium import CHROMIUM, FLAGS
 from somequiz.content import Content
 from somequiz.engine import graph
 from somequiz.errors import ConfigError
 from somequiz.hashing import course_hash, model_hash
+from somequiz.i18n import FI
+from somequiz.notebook_html import notebook_html, run_notebook
 from somequiz.preview import FILE_ORDER, SEVERITY_FI
 from somequiz.text import Lang
 
@@ -64,14 +63,8 @@ def review_html(content: Content, lang: Lang = "fi") -> str:
 
 
 def render_notebook(notebook: Path, cwd: Path, timeout: int = 120) -> str:
-    """Execute ``notebook`` and return it as HTML without code cells."""
-    nb = nbformat.read(notebook, as_version=4)
-    NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(cwd)}}).execute()
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
-    return str(body)
+    """Execute ``notebook`` and return it as HTML without code cells (somequiz's own page)."""
+    return notebook_html(run_notebook(notebook, cwd, timeout), FI["review_sheet_title"])
 
 
 def html_to_pdf(html: str, target: Path) -> None:

@@ -24,6 +24,7 @@ from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel import PageKernelSpecs
 from somequiz.ui.kernel_client import PageKernelClient
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
+from somequiz.ui.sign_in import finnish_sign_in
 from somequiz.versions import remember_content
 
 
@@ -230,7 +231,7 @@ def _voila(course_service: bool) -> type[Any]:
     class SomequizVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
             handlers = [
-                known_paths_only(spec)
+                finnish_sign_in(known_paths_only(spec))
                 for spec in super().init_handlers()
                 if not spec[0].endswith("/logout")
             ]
