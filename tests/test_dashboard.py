@@ -176,7 +176,7 @@ def test_report_is_titled_dated_and_asks_nobody(
     assert f"Laadittu {h.day(dashboard.today())}" in page
     assert "Myöhäinen Henkilö" in page and FI["hr_items"] in page
     assert "<script" not in page and OFF_MACHINE.findall(page) == []
-    assert "dashboard()" not in page and "Notebook" not in page
+    assert "dashboard()" not in page and ">Notebook<" not in page
     streams = capfd.readouterr()
     assert "without encryption" not in streams.out + streams.err
 
@@ -186,3 +186,4 @@ def test_sign_in_page_is_finnish_and_escaped() -> None:
     assert '<html lang="fi">' in page and FI["sign_in_title"] in page
     assert FI["sign_in_wrong"] in page and "<script>" not in page
     assert 'name="password"' in page and OFF_MACHINE.findall(page) == []
+    assert '<meta name="referrer" content="same-origin">' in page  # else Origin: null, 404

@@ -172,7 +172,6 @@ FI: dict[str, str] = {
     "(aloittamattomat ja keskeneräiset jäävät silloin pois). Rajaukset koskevat kaikkia "
     "lukuja, taulukoita ja latauksia. Tyhjä kenttä: kaikki.",
     "hr_filtered": "Rajaus: {what}",
-    "hr_filter_all": "kaikki henkilöt",
     "hr_filter_since": "suoritettu {date} tai myöhemmin",
     "hr_figures": "Tilanne lukuina",
     "hr_fig_people": "Henkilöitä",
@@ -233,8 +232,6 @@ FI: dict[str, str] = {
     "hr_download_making": "Tiedostoja valmistellaan…",
     "hr_download_too_big": "{name} on liian suuri ladattavaksi sivulta ({size}). Rajaa "
     "yksikköä tai päivämäärää, tai käytä komentoa somequiz export.",
-    "hr_download_failed": "Tiedoston luominen epäonnistui (viite {code}). Virheen tiedot "
-    "ovat lokissa.",
     "hr_certificate": "Tarkista todistus",
     "hr_cert_code": "Todistuksen tarkistuskoodi",
     "hr_cert_check": "Tarkista",

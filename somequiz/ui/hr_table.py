@@ -7,11 +7,15 @@ the dashboard's autoescaping templates), so 100 000 employees cost the browser 2
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from somequiz import dashboard_html as h
 from somequiz.i18n import Messages
+
+if TYPE_CHECKING:
+    import ipywidgets as widgets
 
 PAGE_ROWS = 25
 t = Messages("fi")
@@ -60,7 +64,7 @@ class PagedTable:
         self._haystack = pd.Series(dtype="string")
         self.query = widgets.Text(description=t("hr_search"), placeholder=search[1])
         self.status = widgets.Dropdown(
-            description=t("hr_status"), options=[(t("hr_all_statuses"), None)]
+            description=t("hr_status"), options=[(t("hr_all_statuses"), "")]
         )
         self.sort = widgets.Dropdown(description=t("hr_sort"), options=[])
         self.descending = widgets.Dropdown(
@@ -71,6 +75,12 @@ class PagedTable:
         self.next = widgets.Button(description=t("hr_next"), icon="chevron-right")
         self.position = widgets.HTML()
         self.body = widgets.HTML()
+        self.widget = self._lay_out(bool(search[0]), status is not None)
+
+    def _lay_out(self, searched: bool, by_status: bool) -> widgets.VBox:
+        """The controls above the table (each redraws it), the table, and the page buttons."""
+        import ipywidgets as widgets
+
         for control in (self.query, self.status, self.sort, self.descending):
             control.observe(self._first_page, names="value")
             control.style.description_width = "initial"
@@ -80,10 +90,10 @@ class PagedTable:
             button.layout.width = "auto"
         self.previous.on_click(lambda _b: self._turn(-1))
         self.next.on_click(lambda _b: self._turn(1))
-        controls = [self.query] if search[0] else []
-        controls += [self.status] if status else []
+        controls = [self.query] if searched else []
+        controls += [self.status] if by_status else []
         controls += [self.sort, self.descending]
-        self.widget = widgets.VBox(
+        box = widgets.VBox(
             [
                 widgets.HBox(
                     controls, layout=widgets.Layout(flex_flow="row wrap", align_items="center")
@@ -95,7 +105,8 @@ class PagedTable:
                 ),
             ]
         )
-        self.widget.add_class("sq-hr-paged")
+        box.add_class("sq-hr-paged")
+        return box
 
     def show(self, frame: pd.DataFrame, links: Mapping[str, pd.Series] | None = None) -> None:
         """Show ``frame`` (``links``: URLs by column, aligned with the frame) from page 1."""
@@ -105,6 +116,7 @@ class PagedTable:
         if self._status_column in self.frame:
             present = sorted(self.frame[self._status_column].dropna().unique())
             self.status.options = [(t("hr_all_statuses"), ""), *((s, s) for s in present)]
+            self.status.value = ""  # new options leave the dropdown showing nothing
         names = [str(c) for c in self.frame.columns]
         if [name for _, name in self.sort.options[1:]] != names:
             self.sort.options = [(t("hr_sort_none"), ""), *((name, name) for name in names)]

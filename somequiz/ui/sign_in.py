@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+from markupsafe import Markup
 
 from somequiz.dashboard_html import TEMPLATES
 from somequiz.i18n import Messages
@@ -25,7 +26,8 @@ def sign_in_page(action: str, xsrf: str, wrong: bool) -> str:
     """The sign-in page posting the token to ``action``; ``wrong`` after a wrong token."""
     return _ENV.get_template("sign_in.html.j2").render(
         t=Messages("fi"),
-        css=STYLESHEET.read_text(encoding="utf-8"),
+        # The course's own stylesheet, not user text: escaping would break its quotes.
+        css=Markup(STYLESHEET.read_text(encoding="utf-8")),
         action=action,
         xsrf=xsrf,
         wrong=wrong,
