@@ -242,8 +242,16 @@ def _by_due(people: pd.DataFrame) -> pd.DataFrame:
     return people.sort_values("Määräpäivä", na_position="last", kind="stable")
 
 
+def _capped(rows: pd.DataFrame, links: dict[str, pd.Series] | None = None) -> h.Grid:
+    """The first REPORT_ROWS rows as a Grid that says how many there are in all."""
+    shown = rows.head(REPORT_ROWS)
+    cut = {column: urls.loc[shown.index] for column, urls in (links or {}).items()}
+    return h.grid(shown, links=cut, total=len(rows))
+
+
 def report_html(board: Dashboard, content: Content) -> str:
-    """The whole dashboard as static HTML (the e-mailed report)."""
+    """The dashboard as static HTML (the e-mailed report): each list its first REPORT_ROWS
+    rows, the steps worth checking first."""
     status = board.status["status"].reset_index(drop=True)
     people = people_table(board).reset_index(drop=True)
     lists = [
@@ -251,27 +259,27 @@ def report_html(board: Dashboard, content: Content) -> str:
         for code in ("overdue", "failed_final", "recertify", "in_progress", "not_started")
     ]
     items, links = items_table(board)
+    if "Arvio" in items:  # the steps worth checking first
+        items = items.sort_values("Arvio", key=lambda v: v == t("hr_item_ok"), kind="stable")
     body = [
         h.render("header", t("hr_report_title"), t("hr_made", date=h.day(board.today))),
         h.render("figures", figures(board), scope(board)),
         h.render("bars", t("hr_by_unit"), unit_bars(board), t("hr_none"), "sq-hr-units"),
         h.render("bars", t("hr_trend"), trend_bars(board), t("hr_no_completions"), "sq-hr-trend"),
         *(
-            h.render(
-                "section", heading, anchor, "", h.grid(rows.head(REPORT_ROWS), total=len(rows))
-            )
+            h.render("section", heading, anchor, "", _capped(rows))
             for heading, anchor, rows in lists
         ),
         h.render("bars", t("hr_themes"), *theme_bars(board), "sq-hr-themes", t("hr_themes_intro")),
         h.render(
-            "section", t("hr_items"), "sq-hr-items", t("hr_items_intro"), h.grid(items, links=links)
+            "section", t("hr_items"), "sq-hr-items", t("hr_items_intro"), _capped(items, links)
         ),
         h.render(
             "section",
             t("hr_flags"),
             "sq-hr-flags",
             t("hr_flags_intro"),
-            h.grid(flags_table(board, content)),
+            _capped(flags_table(board, content)),
         ),
     ]
     return h.wrap("".join(body))

@@ -44,6 +44,11 @@ def run_notebook(notebook: Path, cwd: Path, timeout: int = 120) -> Any:
                 f"Muistion {notebook.name} suoritus epäonnistui ({exc.__class__.__name__}: "
                 f"{last}). Tarkista tietokantayhteys komennolla 'somequiz db upgrade'."
             ) from None
+        finally:
+            # The client leaves a kernel it did not start running; left alone it would print
+            # "Parent appears to have exited" once this process ends.
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
     return nb
 
 

@@ -178,7 +178,7 @@ def test_report_is_titled_dated_and_asks_nobody(
     assert "<script" not in page and OFF_MACHINE.findall(page) == []
     assert "dashboard()" not in page and ">Notebook<" not in page
     streams = capfd.readouterr()
-    assert "without encryption" not in streams.out + streams.err
+    assert "WARNING" not in streams.out + streams.err  # e.g. "TCP without encryption"
 
 
 def test_sign_in_page_is_finnish_and_escaped() -> None:
@@ -187,3 +187,20 @@ def test_sign_in_page_is_finnish_and_escaped() -> None:
     assert FI["sign_in_wrong"] in page and "<script>" not in page
     assert 'name="password"' in page and OFF_MACHINE.findall(page) == []
     assert '<meta name="referrer" content="same-origin">' in page  # else Origin: null, 404
+
+
+def test_certificate_lookup_says_whose_it_is(
+    store: Store, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from somequiz.ui.hr import certificate_text
+
+    monkeypatch.setenv("SOMEQUIZ_DB_URL", store.url)
+    settings.cache_clear()
+    _, completion = run_course(store, content, name="Aino Aalto", employee_number="A1", at=AT)
+    code = completion.certificate_code
+    assert code is not None
+    assert certificate_text(code.lower()) == (
+        f"Todistus {code} on aito: Aino Aalto, 3.2.2026, hyväksytty."
+    )
+    assert certificate_text("AAAA-BBBB-CCCC") == "Todistusta AAAA-BBBB-CCCC ei löydy."
+    assert certificate_text("  ") == FI["hr_cert_empty"]
