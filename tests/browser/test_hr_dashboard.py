@@ -48,11 +48,11 @@ def hr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(started.process)
 
 
-def _status(server: Server) -> pd.Series:
-    """Everyone's status, computed here from the server's store."""
+def _status(server: Server) -> pd.DataFrame:
+    """Everyone's status row, computed here from the server's store."""
     store = Store(server.database())
     try:
-        return Tables(store, load_content(ROOT / "scenarios"), Filters()).status["status"]
+        return Tables(store, load_content(ROOT / "scenarios"), Filters()).status
     finally:
         store.close()
 
@@ -83,7 +83,7 @@ def test_without_the_token_a_finnish_sign_in_page(hr: Server, page: Page) -> Non
 def test_figures_match_the_store_and_the_table_searches_sorts_and_pages(
     hr: Server, page: Page
 ) -> None:
-    status = _status(hr)
+    status = _status(hr)["status"]
     _open(page, hr)
     assert _figure(page, "people") == len(status) == LEARNERS
     assert _figure(page, "overdue") == (status == "overdue").sum()
@@ -108,6 +108,14 @@ def test_figures_match_the_store_and_the_table_searches_sorts_and_pages(
     late = int((status == "overdue").sum())
     people.get_by_label("Tila").select_option(label=STATUS_LABELS["overdue"])
     expect(people.locator(".sq-hr-position")).to_contain_text(f"· {late} riviä")
+
+
+def test_certificate_lookup(hr: Server, page: Page) -> None:
+    people = _status(hr).dropna(subset=["certificate_code"]).iloc[0]
+    _open(page, hr)
+    page.get_by_label("Todistuksen tarkistuskoodi").fill(people["certificate_code"])
+    page.get_by_role("button", name="Tarkista").click()
+    expect(page.get_by_role("status").filter(has_text="on aito")).to_contain_text(people["name"])
 
 
 def test_downloads_take_one_click_and_open(hr: Server, page: Page, tmp_path: Path) -> None:
