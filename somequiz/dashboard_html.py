@@ -1,6 +1,6 @@
 """The HR dashboard as HTML: Finnish number and date formats, tables, figures and bar charts.
 
-Everything goes through the autoescaping templates in ``somequiz/templates/hr``: names and
+Everything goes through the autoescaping templates in ``somequiz/reports/templates/hr``: names and
 units come from learners and HR files. The bars are the learner's own (``sq-bar`` of
 somequiz.css), so HR and learners see one visual language and no chart library is needed.
 """

@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from somequiz.content import Content
-from somequiz.engine import graph
+from somequiz.content import graph
+from somequiz.content.folder import Content
+from somequiz.content.models import Scenario, Step
 from somequiz.i18n import FI
-from somequiz.scenario import Scenario, Step
-from somequiz.store import ItemStats
+from somequiz.records.store import ItemStats
 
 MIN_GROUP = 5  # answer-level figures only for groups at least this big (GDPR)
 SMALL_GROUP_NOTE = f"Alle {MIN_GROUP} oppijaa: vastaustason lukuja ei näytetä tietosuojan vuoksi."

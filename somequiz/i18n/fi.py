@@ -251,7 +251,7 @@ FI: dict[str, str] = {
     "sign_in_token": "Tunnus",
     "sign_in_button": "Kirjaudu",
     "sign_in_wrong": "Tunnus ei kelpaa. Tarkista se ylläpitäjältä.",
-    # The learner server's own pages when it turns a visitor away (somequiz.ui.limits)
+    # The learner server's own pages when it turns a visitor away (somequiz.ui.server.limits)
     "busy_title": "Kurssi on juuri nyt täynnä",
     "busy_full": "Kurssi on juuri nyt täynnä – yritä hetken päästä uudelleen.",
     "busy_rate_title": "Hetki, ole hyvä",

@@ -17,11 +17,11 @@ from playwright.sync_api import Browser, Page, expect
 from server_helpers import ROOT, Server, start_server, stop_server
 
 from somequiz.config import settings
-from somequiz.content import load_content
-from somequiz.demo import generate
-from somequiz.export import Filters, Tables
-from somequiz.roster import STATUS_LABELS
-from somequiz.store import Store
+from somequiz.content.folder import load_content
+from somequiz.course.demo import generate
+from somequiz.records.store import Store
+from somequiz.reports.export import Filters, Tables
+from somequiz.reports.roster import STATUS_LABELS
 
 TOKEN = "test-token-hr-5f1c-pitka-henkilostotunnus"
 LEARNERS = 40
@@ -173,7 +173,7 @@ def test_screens_are_accessible(hr: Server, page: Page, artifacts: Path, width: 
 
 
 def test_report_asks_nobody(hr: Server, browser: Browser, tmp_path: Path) -> None:
-    from somequiz.dashboard import render_report
+    from somequiz.reports.dashboard import render_report
 
     output = tmp_path / "raportti.html"
     with _environ(SOMEQUIZ_DB_URL=hr.database(), SOMEQUIZ_SCENARIOS=str(ROOT / "scenarios")):
