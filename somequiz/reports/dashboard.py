@@ -1,13 +1,13 @@
 """The HR dashboard's logic: figures and tables from the store, and the static HTML report.
 
 The notebook ``notebooks/hr/dashboard.ipynb`` only calls into here (and ``somequiz.ui.staff.hr`` for
-the filter widgets), so everything is testable without a kernel.
+the widgets), so everything is testable without a kernel. Every figure, table and download
+follows the same filters (:class:`Filters`): what HR sees is what HR downloads.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import os
 import tempfile
@@ -22,25 +22,42 @@ import pandas as pd
 
 from somequiz.config import settings
 from somequiz.content.folder import Content, load_content
-from somequiz.errors import ConfigError, ExportError
+from somequiz.i18n import Messages
 from somequiz.records.database import Database
 from somequiz.records.reports import Reports
-from somequiz.reports.export import MIN_GROUP, THEME_LABELS, Filters, Tables
+from somequiz.records.rows import now
+from somequiz.reports import dashboard_html as h
+from somequiz.reports.export import Filters, Tables
+from somequiz.reports.item_analysis import MIN_GROUP
 from somequiz.reports.roster import STATUS_LABELS, TIMEZONE
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "hr" / "dashboard.ipynb"
 STATIC_ENV = "SOMEQUIZ_HR_STATIC"  # set while the report is rendered: no widgets then
-SHOWN_ROWS = 200  # rows of a people table on the page; the exports have them all
+REPORT_ROWS = 25  # rows of a people list in the report; the downloads have them all
+DONE = ("passed", "recertify")  # statuses of people who have passed the course once
+PEOPLE_COLUMNS = [
+    "Nimi",
+    "Henkilönumero",
+    "Yksikkö",
+    "Tila",
+    "Määräpäivä",
+    "Suorituspäivä",
+    "Tulos %",
+    "Todistuskoodi",
+]
+TOP_CHOICE = "Yleisin muu kuin paras valinta"
+t = Messages("fi")
 
 
 @dataclass
 class Dashboard:
-    """Every table the dashboard shows, for one set of filters."""
+    """Every table the dashboard shows, for one set of filters (the downloads' rows)."""
 
     filters: Filters
-    status: pd.DataFrame
-    by_unit: pd.DataFrame
-    trend: pd.DataFrame
+    today: date
+    status: pd.DataFrame  # roster.STATUS_COLUMNS of the people shown
+    people: pd.DataFrame  # the completions sheet of the same people
+    trend: pd.DataFrame  # per month (yyyymm): completions, passes
     items: pd.DataFrame
     flags: pd.DataFrame
     themes: pd.DataFrame
@@ -52,175 +69,235 @@ def build(
     """The dashboard's tables from the store."""
     chosen = filters or Filters()
     tables = Tables(store, content, chosen, today, prefetch=("items", "themes"))
-    status = tables.status
-    if len(status):
-        grouped = status.groupby("unit", dropna=False)["status"]
-        by_unit = pd.DataFrame(
-            {
-                "Henkilöitä": grouped.size(),
-                "Suorittaneita %": grouped.apply(
-                    lambda s: round(100 * s.isin(["passed", "recertify"]).mean(), 1)
-                ),
-                "Myöhässä": grouped.apply(lambda s: int((s == "overdue").sum())),
-            }
-        )
-    else:
-        by_unit = pd.DataFrame(columns=["Henkilöitä", "Suorittaneita %", "Myöhässä"])
-    done = tables._completed()
-    if len(done):
-        local = done["completed_at"].dt.tz_convert(TIMEZONE)
-        # Months as numbers (yyyymm) group fast; only the few group labels become text.
-        month = local.dt.year * 100 + local.dt.month
-        trend = (
-            done.assign(month=month)
-            .groupby("month")
-            .agg(suorituksia=("passed", "size"), hyvaksyttyja=("passed", "sum"))
-        )
-        trend.index = [f"{m // 100:04d}-{m % 100:02d}" for m in trend.index]
-        trend.index.name = "month"
-    else:
-        trend = pd.DataFrame(columns=["suorituksia", "hyvaksyttyja"])
+    done = tables.completed()
+    local = done["completed_at"].dt.tz_convert(TIMEZONE)
+    # Months as numbers (yyyymm) group fast.
+    trend = (
+        done.assign(month=local.dt.year * 100 + local.dt.month)
+        .groupby("month")
+        .agg(total=("passed", "size"), passes=("passed", "sum"))
+    )
     flags = store.flags_frame()
     if chosen.unit is not None:
         flags = flags[flags["unit"] == chosen.unit]
-    if len(flags) and flags["unit"].value_counts().min() < MIN_GROUP and chosen.unit:
-        flags = flags.iloc[0:0]
-    items = tables.item_analysis(with_ids=True)
-    return Dashboard(chosen, status, by_unit, trend, items, flags, tables.themes())
+        if len(flags) and flags["unit"].value_counts().min() < MIN_GROUP:
+            flags = flags.iloc[0:0]  # a small unit's notes could tell who wrote them
+    if chosen.since is not None:
+        flags = flags[flags["created_at"] >= tables.since]
+    return Dashboard(
+        chosen,
+        tables.today,
+        tables.shown_status(),
+        tables.completions(),
+        trend,
+        tables.item_analysis(with_ids=True),
+        flags,
+        tables.themes(),
+    )
 
 
-def _png(figure: Any) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    return buffer.getvalue()
+def today() -> date:
+    """The day the statuses are computed for (as the exports compute it)."""
+    return now().date()
 
 
-def unit_chart(board: Dashboard) -> bytes:
-    """Completion rate by unit as a horizontal bar chart (PNG)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 0.5 + 0.4 * max(1, len(board.by_unit))))
-    axes = figure.subplots()
-    data = board.by_unit["Suorittaneita %"].astype(float)
-    axes.barh([str(u) for u in data.index], data.to_numpy(), color="#1f6f8b")
-    axes.set_xlim(0, 100)
-    axes.set_xlabel("Suorittaneita %")
-    axes.invert_yaxis()
-    return _png(figure)
-
-
-def trend_chart(board: Dashboard) -> bytes:
-    """Completions and passes per month (PNG)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 3))
-    axes = figure.subplots()
-    months = [str(m) for m in board.trend.index]
-    axes.plot(months, board.trend["suorituksia"].to_numpy(), marker="o", label="Suorituksia")
-    axes.plot(months, board.trend["hyvaksyttyja"].to_numpy(), marker="o", label="Hyväksyttyjä")
-    axes.legend()
-    axes.tick_params(axis="x", labelrotation=45)
-    return _png(figure)
-
-
-def _table(
-    frame: pd.DataFrame,
-    empty: str,
-    links: pd.Series | None = None,
-    more: str = "Koko lista on Excel- ja CSV-viennissä.",
-) -> str:
-    """An HTML table, its first SHOWN_ROWS rows (``more`` tells where the rest is); ``links``
-    (URLs, '' for none) make the first column's cells links."""
-    if frame.empty:
-        return f"<p>{html.escape(empty)}</p>"
-    shown = frame.head(SHOWN_ROWS)
-    note = ""
-    if len(frame) > len(shown):
-        # Tens of thousands of rows make a page nobody reads and a report too big to mail.
-        note = f"<p>Näytetään {len(shown)} / {len(frame)} riviä. {html.escape(more)}</p>"
-    if links is None:
-        # to_html escapes cell text: names come from learners and HR files.
-        body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="hr-table")
-        return body + note
-    cells = shown.map(lambda v: "" if v is None or pd.isna(v) else html.escape(str(v)))
-    first = cells.columns[0]
-    cells[first] = [
-        f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{text}</a>' if url else text
-        for text, url in zip(cells[first], links.head(SHOWN_ROWS), strict=True)
+def figures(board: Dashboard) -> list[h.Figure]:
+    """The key figures: people, to do (of which in progress), overdue, passed, failed, due."""
+    counts = board.status["status"].value_counts()
+    count: Callable[..., int] = lambda *names: int(sum(counts.get(n, 0) for n in names))  # noqa: E731
+    return [
+        h.Figure("people", t("hr_fig_people"), h.number(len(board.status))),
+        h.Figure(
+            "todo",
+            t("hr_fig_todo"),
+            h.number(count("not_started", "in_progress")),
+            t("hr_fig_todo_note", count=h.number(count("in_progress"))),
+        ),
+        h.Figure("overdue", t("hr_fig_overdue"), h.number(count("overdue"))),
+        h.Figure("passed", t("hr_fig_passed"), h.number(count("passed"))),
+        h.Figure("failed", t("hr_fig_failed"), h.number(count("failed_final"))),
+        h.Figure("recertify", t("hr_fig_recertify"), h.number(count("recertify"))),
     ]
-    # Every cell is escaped above; only the link markup is HTML.
-    body = cells.to_html(index=False, escape=False, border=0, classes="hr-table")
-    return body + note
 
 
-def studio_link(scenario_id: str | None) -> str:
+def unit_bars(board: Dashboard) -> list[h.Bar]:
+    """Share of people who have passed, per unit (largest unit first)."""
+    status = board.status.assign(unit=board.status["unit"].fillna(t("hr_no_unit")))
+    grouped = status.groupby("unit")["status"]
+    table = pd.DataFrame(
+        {"people": grouped.size(), "done": grouped.apply(lambda s: s.isin(DONE).sum())}
+    )
+    table = table.sort_values(["people", "done"], ascending=False, kind="stable")
+    return [
+        h.Bar(
+            str(unit),
+            t(
+                "hr_unit_bar",
+                percent=h.percent(100 * h.fraction(row.done, row.people)),
+                done=h.number(row.done),
+                people=h.number(row.people),
+            ),
+            h.fraction(row.done, row.people),
+        )
+        for unit, row in table.iterrows()
+    ]
+
+
+def trend_bars(board: Dashboard) -> list[h.Bar]:
+    """Completions per month: the bar is the month's share of the busiest month."""
+    most = float(board.trend["total"].max()) if len(board.trend) else 0.0
+    months = [int(key) for key in board.trend.index.tolist()]
+    totals = [int(n) for n in board.trend["total"].tolist()]
+    passes = [int(n) for n in board.trend["passes"].tolist()]
+    return [
+        h.Bar(
+            h.month(key // 100, key % 100),
+            t("hr_trend_bar", passed=h.number(done), total=h.number(total)),
+            h.fraction(float(total), most),
+        )
+        for key, total, done in zip(months, totals, passes, strict=True)
+    ]
+
+
+def theme_bars(board: Dashboard) -> tuple[list[h.Bar], str]:
+    """Mean share of each theme's points for everyone selected, as learners see it in their
+    result; or no bars and why (too few learners, no completions)."""
+    if board.themes.empty:
+        return [], t("hr_no_completions")
+    row = board.themes.iloc[-1]  # everyone the filters select
+    if row["Huomautus"]:
+        return [], str(row["Huomautus"])
+    names = [c for c in board.themes.columns if c.endswith(" %") and c != "Hyväksyttyjä %"]
+    bars = [
+        h.Bar(name.removesuffix(" %"), h.percent(float(row[name])), float(row[name]) / 100)
+        for name in names
+        if not h.missing(row[name])
+    ]
+    return bars, t("hr_no_completions")
+
+
+def people_table(board: Dashboard) -> pd.DataFrame:
+    """The people of the dashboard, as the completions download has them, fewer columns."""
+    return board.people[PEOPLE_COLUMNS]
+
+
+def studio_link(scenario_id: str | None, step_id: str | None = None) -> str:
     """The trainer studio's page of a scenario ('' without a studio address or a scenario)."""
     base = settings().studio_url.rstrip("/")
     if not base or not scenario_id:
         return ""
-    return f"{base}/voila/render/studio.ipynb?{urlencode({'scenario': scenario_id})}"
+    query = {"scenario": scenario_id} | ({"step": step_id} if step_id else {})
+    return f"{base}/voila/render/studio.ipynb?{urlencode(query)}"
 
 
-def sections(board: Dashboard) -> list[tuple[str, str | bytes]]:
-    """The dashboard as (heading, HTML or PNG) pairs, in display order."""
-    status = board.status
-    people = status.assign(Tila=status["status"].map(STATUS_LABELS))[
-        ["employee_number", "name", "unit", "start_date", "due", "Tila"]
-    ].rename(
-        columns={
-            "employee_number": "Henkilönumero",
-            "name": "Nimi",
-            "unit": "Yksikkö",
-            "start_date": "Aloituspäivä",
-            "due": "Määräpäivä",
+def items_table(board: Dashboard) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """The item analysis with scenario titles and step numbers, and each step's studio link."""
+    items = board.items
+    if items["scenario_id"].isna().all():  # too few learners: only the note
+        return items[["Arvio"]], {}
+    shown = items.drop(columns=["scenario_id", "step_id", "choice_id"]).rename(
+        columns={"Skenaario": "Tilanne"}
+    )
+    shown["Kohta"] = [t("hr_item_step", n=n) for n in items["Kohta"]]
+    # The choice and its share in one column: the table fits the page.
+    shown[TOP_CHOICE] = [
+        t("hr_item_choice", text=text, share=h.percent(share)) if not h.missing(text) else ""
+        for text, share in zip(items[TOP_CHOICE], items["Valinnan osuus %"], strict=True)
+    ]
+    shown = shown.drop(columns="Valinnan osuus %")
+    links = [studio_link(s, p) for s, p in zip(items["scenario_id"], items["step_id"], strict=True)]
+    return shown, {"Kohta": pd.Series(links, index=shown.index)}
+
+
+def flags_table(board: Dashboard, content: Content) -> pd.DataFrame:
+    """Learners' notes on unclear steps, newest first, with titles and step numbers."""
+    flags = board.flags.iloc[::-1]
+    titles, numbers = {}, {}
+    for scenario in content.course_scenarios():
+        titles[scenario.id] = scenario.title.fi
+        for n, step in enumerate(scenario.steps, start=1):
+            numbers[(scenario.id, step.id)] = t("hr_item_step", n=n)
+    local = flags["created_at"].dt.tz_convert(TIMEZONE).dt.date
+    return pd.DataFrame(
+        {
+            "Päivä": local.to_numpy(),
+            "Tilanne": [titles.get(s, s) for s in flags["scenario_id"]],
+            "Kohta": [
+                numbers.get(k, k[1])
+                for k in zip(flags["scenario_id"], flags["step_id"], strict=True)
+            ],
+            "Palaute": flags["comment"].to_numpy(),
         }
     )
-    flags = board.flags.iloc[::-1].rename(
-        columns={"scenario_id": "Skenaario", "step_id": "Vaihe", "comment": "Huomautus"}
-    )[["Skenaario", "Vaihe", "Huomautus"]]
-    themes = board.themes.rename(columns={v: v for v in THEME_LABELS.values()})
-    return [
-        ("Suorittaneet yksiköittäin", unit_chart(board)),
-        ("Yksiköt", _table(board.by_unit.reset_index().rename(columns={"unit": "Yksikkö"}), "")),
-        ("Suoritukset kuukausittain", trend_chart(board)),
-        ("Myöhässä", _table(people[status["status"] == "overdue"], "Ei myöhästyneitä.")),
-        (
-            "Hylätty – yritykset käytetty",
-            _table(people[status["status"] == "failed_final"], "Ei hylättyjä."),
-        ),
-        (
-            "Aloittamatta",
-            _table(people[status["status"] == "not_started"], "Kaikki ovat aloittaneet."),
-        ),
-        ("Uusinta erääntynyt", _table(people[status["status"] == "recertify"], "Ei erääntyneitä.")),
-        ("Teemat", _table(themes, "Ei suorituksia.")),
-        ("Kysymysanalyysi", _items_table(board.items)),
-        ("Oppijoiden huomautukset", _table(flags, "Ei huomautuksia.", more="Uusimmat ensin.")),
+
+
+def scope(board: Dashboard) -> str:
+    """What the filters select, in words."""
+    what = [board.filters.unit or t("hr_all_units")]
+    if board.filters.since is not None:
+        what.append(t("hr_filter_since", date=h.day(board.filters.since)))
+    return t("hr_filtered", what=", ".join(what))
+
+
+def _by_due(people: pd.DataFrame) -> pd.DataFrame:
+    """People with the earliest due day first (no due day last)."""
+    return people.sort_values("Määräpäivä", na_position="last", kind="stable")
+
+
+def _capped(rows: pd.DataFrame, links: dict[str, pd.Series] | None = None) -> h.Grid:
+    """The first REPORT_ROWS rows as a Grid that says how many there are in all."""
+    shown = rows.head(REPORT_ROWS)
+    cut = {column: urls.loc[shown.index] for column, urls in (links or {}).items()}
+    return h.grid(shown, links=cut, total=len(rows))
+
+
+def report_html(board: Dashboard, content: Content) -> str:
+    """The dashboard as static HTML (the e-mailed report): each list its first REPORT_ROWS
+    rows, the steps worth checking first."""
+    status = board.status["status"].reset_index(drop=True)
+    people = people_table(board).reset_index(drop=True)
+    lists = [
+        (STATUS_LABELS[code], "sq-hr-" + code, _by_due(people[status == code]))
+        for code in ("overdue", "failed_final", "recertify", "in_progress", "not_started")
     ]
-
-
-def _items_table(items: pd.DataFrame) -> str:
-    """The item analysis, each scenario name a link to it in the trainer studio."""
-    if "scenario_id" not in items:
-        return _table(items, "Ei vastauksia.")
-    links = items["scenario_id"].map(studio_link)
-    return _table(items.drop(columns="scenario_id"), "Ei vastauksia.", links)
+    items, links = items_table(board)
+    if "Arvio" in items:  # the steps worth checking first
+        items = items.sort_values("Arvio", key=lambda v: v == t("hr_item_ok"), kind="stable")
+    body = [
+        h.render("header", t("hr_report_title"), t("hr_made", date=h.day(board.today))),
+        h.render("figures", figures(board), scope(board)),
+        h.render("bars", t("hr_by_unit"), unit_bars(board), t("hr_none"), "sq-hr-units"),
+        h.render("bars", t("hr_trend"), trend_bars(board), t("hr_no_completions"), "sq-hr-trend"),
+        *(
+            h.render("section", heading, anchor, "", _capped(rows))
+            for heading, anchor, rows in lists
+        ),
+        h.render("bars", t("hr_themes"), *theme_bars(board), "sq-hr-themes", t("hr_themes_intro")),
+        h.render(
+            "section", t("hr_items"), "sq-hr-items", t("hr_items_intro"), _capped(items, links)
+        ),
+        h.render(
+            "section",
+            t("hr_flags"),
+            "sq-hr-flags",
+            t("hr_flags_intro"),
+            _capped(flags_table(board, content)),
+        ),
+    ]
+    return h.wrap("".join(body))
 
 
 def show(filters: Filters | None = None) -> None:
-    """Display the dashboard in a notebook (static: headings, charts and tables)."""
+    """Display the report in a notebook (static: no widgets)."""
     from IPython import display as ipd
 
-    # IPython and nbconvert are untyped: call them through typed names.
+    # IPython is untyped: call it through typed names.
     display: Callable[..., Any] = ipd.display
     html_output: Callable[..., Any] = ipd.HTML
-    image: Callable[..., Any] = ipd.Image
     content = load_content(settings().scenarios)
-    with Database.configured(settings()) as db:
+    with Database.configured(settings(), migrate=False) as db:
         board = build(Reports(db), content, filters)
-    for heading, body in sections(board):
-        display(html_output(f"<h2>{html.escape(heading)}</h2>"))
-        display(image(data=body, format="png") if isinstance(body, bytes) else html_output(body))
+    display(html_output(report_html(board, content)))
 
 
 @dataclass(frozen=True)
@@ -248,8 +325,7 @@ def export_file(kind: DownloadKind, filters: Filters, today: date | None = None)
     from somequiz.reports.export import build, write_csv, write_xlsx
 
     content = load_content(settings().scenarios)
-    # The server migrated on start.
-    with Database.configured(settings(), migrate=False) as db:
+    with Database.configured(settings(), migrate=False) as db:  # the server migrated
         store = Reports(db)
         if kind == "xapi":
             since = None
@@ -269,56 +345,37 @@ def export_file(kind: DownloadKind, filters: Filters, today: date | None = None)
             return Download(target.name, _MIME[kind], target.read_bytes())
 
 
-def download_link(made: Download) -> str:
-    """An HTML link that saves ``made`` from the page itself (a data: URL, no server file)."""
-    size = f"{len(made.data) / 1_000_000:.1f}".replace(".", ",")
+@dataclass(frozen=True)
+class Link:
+    """A download link for the template: href '' when the file is too big for the page."""
+
+    label: str
+    filename: str
+    href: str
+    size: str
+
+
+def download_link(made: Download, label: str) -> Link:
+    """A link that saves ``made`` from the page itself (a data: URL, no file on the server)."""
+    shown = h.size(len(made.data))
     if len(made.data) > DOWNLOAD_LIMIT:
-        return (
-            f"<p>{html.escape(made.filename)} on liian suuri ladattavaksi sivulta ({size} Mt). "
-            "Rajaa yksikköä tai päivämäärää, tai käytä komentoa <code>somequiz export</code>.</p>"
+        return Link(
+            t("hr_download_too_big", name=made.filename, size=shown), made.filename, "", shown
         )
     url = f"data:{made.mime};base64,{base64.b64encode(made.data).decode('ascii')}"
-    name = html.escape(made.filename)
-    return f'<a download="{name}" href="{url}">Tallenna {name} ({size} Mt)</a>'
+    return Link(label, made.filename, url, shown)
 
 
 def render_report(output: Path, env: dict[str, str] | None = None, timeout: int = 120) -> None:
     """Execute the dashboard notebook without widgets and write it as HTML without code."""
-    import nbconvert
-    import nbformat
-    from nbclient import NotebookClient
+    from somequiz.reports.notebook_html import write_notebook_html
 
-    read: Callable[..., Any] = nbformat.read
-    exporter_class: Callable[..., Any] = nbconvert.HTMLExporter
-
-    if not NOTEBOOK.is_file():
-        raise ConfigError(f"HR-muistio puuttuu: {NOTEBOOK}. Asenna somequiz uudelleen.")
-    notebook = read(NOTEBOOK, as_version=4)
     previous = os.environ.get(STATIC_ENV)
     os.environ[STATIC_ENV] = "1"  # the kernel inherits the environment
     try:
-        NotebookClient(
-            notebook,
-            timeout=timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-        ).execute()
-    except Exception as exc:  # a failing cell, a missing kernel: say what to do
-        raise ExportError(
-            f"Raportin muistion suoritus epäonnistui ({exc.__class__.__name__}: "
-            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}). "
-            "Tarkista tietokantayhteys komennolla 'somequiz db upgrade'."
-        ) from None
+        write_notebook_html(NOTEBOOK, output, t("hr_report_title"), timeout=timeout)
     finally:
         if previous is None:
             os.environ.pop(STATIC_ENV, None)
         else:
             os.environ[STATIC_ENV] = previous
-    exporter = exporter_class(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(notebook)
-    try:
-        output.write_text(body, encoding="utf-8")
-    except OSError as exc:
-        raise ExportError(f"Tiedostoa {output} ei voi kirjoittaa: {exc.strerror}.") from exc

@@ -7,7 +7,6 @@ because names and units come from people and files HR does not control.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,33 +19,23 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash
 from somequiz.course.versions import equivalent_versions
 from somequiz.errors import ConfigError
+from somequiz.i18n import FI
 from somequiz.records.reports import Reports
 from somequiz.records.rows import ItemStats, now
+from somequiz.reports.item_analysis import MIN_GROUP, SMALL_GROUP_NOTE
+from somequiz.reports.item_analysis import (
+    item_analysis as item_analysis,  # the studio imports it here
+)
 from somequiz.reports.roster import STATUS_LABELS, TIMEZONE, StatusRules, status_frame
 
-MIN_GROUP = 5  # answer-level figures only for groups at least this big (GDPR)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Spaces, line breaks and invisible characters before a formula sign hide it from a check of
 # the first character only; spreadsheets may drop them on import.
 _BLANKS = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff"
-THEME_LABELS = {
-    "media": "Media",
-    "false-claims": "Virheelliset väitteet",
-    "opinion-and-role": "Mielipide ja rooli",
-    "confidentiality": "Salassapito",
-    "customer-data": "Asiakastiedot",
-    "copyright": "Tekijänoikeudet",
-    "accounts-and-passwords": "Tilit ja salasanat",
-    "terms-of-service": "Palveluehdot",
-    "information-security": "Tietoturva",
-    "law-and-sanctions": "Laki ja seuraamukset",
-    "conduct": "Käytös",
-}
 IDENTITY_LABELS = {"sso": "kirjautunut (SSO)", "self_reported": "ilmoitettu itse"}
 SHEETS = {
     "completions": "Suoritukset",
@@ -55,7 +44,6 @@ SHEETS = {
     "items": "Kysymysanalyysi",
 }
 Sheet = Literal["completions", "overdue", "themes", "items"]
-SMALL_GROUP_NOTE = f"Alle {MIN_GROUP} oppijaa: vastaustason lukuja ei näytetä tietosuojan vuoksi."
 
 
 @dataclass(frozen=True)
@@ -64,6 +52,11 @@ class Filters:
 
     since: date | None = None
     unit: str | None = None
+
+
+def theme_name(theme: str) -> str:
+    """A theme's name as learners see it in their result (the catalogue's ``theme_*``)."""
+    return FI.get(f"theme_{theme}", theme)
 
 
 def _formula(value: object) -> bool:
@@ -159,18 +152,25 @@ class Tables:
         """The first moment of the ``since`` day, for the store's filters."""
         return None if self.filters.since is None else local_midnight(self.filters.since)
 
-    def _completed(self) -> pd.DataFrame:
+    def completed(self) -> pd.DataFrame:
+        """The completed attempts on or after ``since``."""
         done = self.attempts[self.attempts["completed_at"].notna()]
         if self.since is not None:
             done = done[done["completed_at"] >= self.since]
         return done
 
+    def shown_status(self) -> pd.DataFrame:
+        """The status rows of the people the filters select: with ``since``, only those whose
+        shown completion is on or after that day."""
+        if self.filters.since is None:
+            return self.status
+        since = self.filters.since
+        shown = self.status["completed_on"].map(lambda d: d is not None and d >= since)
+        return self.status[shown.astype(bool)]
+
     def completions(self) -> pd.DataFrame:
         """One row per employee: status, dates, score, pass and course version."""
-        status = self.status
-        if self.filters.since is not None:
-            shown = status["completed_on"].map(lambda d: d is not None and d >= self.filters.since)
-            status = status[shown.astype(bool)]
+        status = self.shown_status()
         points = status["points"].astype("Float64")
         maximum = status["max_points"].astype("Float64")
         percent = (100 * points / maximum.where(maximum > 0)).round(1)
@@ -252,7 +252,7 @@ class Tables:
                 mean = None
                 if shown and count:
                     mean = round(100 * float(part[f"sum_{n}"]) / float(count), 1)
-                row[THEME_LABELS.get(theme, theme) + " %"] = mean
+                row[theme_name(theme) + " %"] = mean
             row["Huomautus"] = "" if shown else SMALL_GROUP_NOTE
             rows.append(row)
         return pd.DataFrame(rows)
@@ -261,99 +261,6 @@ class Tables:
         """Per step: facility index, discrimination and the most-chosen non-best choice."""
         stats: ItemStats = self._fetched("items", self._item_stats)
         return item_analysis(stats, self.content, with_ids=with_ids)
-
-
-ITEM_COLUMNS = [
-    "Skenaario",
-    "Vaihe",
-    "Kysymys",
-    "Vastauksia",
-    "Helppousindeksi",
-    "Erottelukyky",
-    "Yleisin ei-paras valinta",
-    "Valinnan osuus %",
-    "Huomautus",
-]
-
-
-def _correlation(
-    n: float, sx: float, sy: float, sxx: float, syy: float, sxy: float
-) -> float | None:
-    """Pearson's r from sums; None when either variable does not vary."""
-    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
-    # Sums of equal values leave rounding noise, not variance: compare with the magnitude.
-    if n < 2 or vx <= 1e-9 * n * sxx or vy <= 1e-9 * n * syy:
-        return None
-    return (n * sxy - sx * sy) / math.sqrt(vx * vy)
-
-
-def item_analysis(stats: ItemStats, content: Content, *, with_ids: bool = False) -> pd.DataFrame:
-    """Item statistics over first tries of completed attempts (sums from the store).
-
-    Facility index: mean share of the step's points. Discrimination: correlation of the step's
-    score with the rest of the course score (corrected item–total correlation). ``with_ids``
-    adds the scenario's id as ``scenario_id`` (for links).
-    """
-    columns = ITEM_COLUMNS + (["scenario_id"] if with_ids else [])
-    if stats.learners < MIN_GROUP:
-        return pd.DataFrame([dict.fromkeys(columns, None) | {"Huomautus": SMALL_GROUP_NOTE}])
-    choices = stats.choices
-    sums = ["answers", "items", "item_sum", "pairs", "sx", "sy", "sxx", "syy", "sxy"]
-    steps: dict[Any, dict[str, float]] = {
-        key: {str(k): float(v) for k, v in row.items()}
-        for key, row in choices.groupby(["scenario_id", "step_id"], sort=False)[sums]
-        .sum()
-        .to_dict("index")
-        .items()
-    }
-    picks: dict[tuple[str, str], dict[str, int]] = {}
-    for sid, step_id, chosen, answers in zip(
-        choices["scenario_id"],
-        choices["step_id"],
-        choices["chosen"],
-        choices["answers"],
-        strict=True,
-    ):
-        counts = picks.setdefault((sid, step_id), {})
-        for choice in chosen:
-            counts[choice] = counts.get(choice, 0) + int(answers)
-    rows = []
-    for scenario in content.course_scenarios():
-        for step in scenario.steps:
-            key = (scenario.id, step.id)
-            part = steps.get(key)
-            if part is None:
-                continue
-            answered = int(part["answers"])
-            best = set(graph.best_selection(step))
-            # The most chosen non-best choice; ties go to the one listed first in the step.
-            order = {c.id: n for n, c in enumerate(step.choices)}
-            wrong = [(c, n) for c, n in picks[key].items() if c not in best and n]
-            top = min(wrong, key=lambda w: (-w[1], order.get(w[0], len(order)), w[0]), default=None)
-            texts = {c.id: c.text.fi for c in step.choices}
-            shown = answered >= MIN_GROUP
-            discrimination = None
-            if shown:
-                r = _correlation(*(part[k] for k in ("pairs", "sx", "sy", "sxx", "syy", "sxy")))
-                discrimination = None if r is None else round(r, 2)
-            facility = part["item_sum"] / part["items"] if part["items"] else None
-            row = {
-                "Skenaario": scenario.title.fi,
-                "Vaihe": step.id,
-                "Kysymys": step.prompt.fi,
-                "Vastauksia": answered,
-                "Helppousindeksi": round(facility, 2) if shown and facility is not None else None,
-                "Erottelukyky": discrimination,
-                "Yleisin ei-paras valinta": (
-                    f"{top[0]}: {texts.get(top[0], '')}" if top and shown else None
-                ),
-                "Valinnan osuus %": round(100 * top[1] / answered, 1) if top and shown else None,
-                "Huomautus": "" if shown else SMALL_GROUP_NOTE,
-            }
-            if with_ids:
-                row["scenario_id"] = scenario.id
-            rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
 
 
 class Sheets(Mapping[Sheet, pd.DataFrame]):

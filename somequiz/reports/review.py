@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import nbformat
-from nbclient import NotebookClient
-from nbconvert import HTMLExporter
 
 from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash, model_hash
 from somequiz.content.text import Lang
 from somequiz.errors import ConfigError
+from somequiz.i18n import FI
 from somequiz.reports.chromium import CHROMIUM, FLAGS
+from somequiz.reports.notebook_html import notebook_html, run_notebook
 from somequiz.reports.preview import FILE_ORDER, SEVERITY_FI
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "trainer" / "review-sheet.ipynb"
@@ -61,14 +60,8 @@ def review_html(content: Content, lang: Lang = "fi") -> str:
 
 
 def render_notebook(notebook: Path, cwd: Path, timeout: int = 120) -> str:
-    """Execute ``notebook`` and return it as HTML without code cells."""
-    nb = nbformat.read(notebook, as_version=4)
-    NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(cwd)}}).execute()
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
-    return str(body)
+    """Execute ``notebook`` and return it as HTML without code cells (somequiz's own page)."""
+    return notebook_html(run_notebook(notebook, cwd, timeout), FI["review_sheet_title"])
 
 
 def html_to_pdf(html: str, target: Path) -> None:

@@ -263,6 +263,69 @@ def _identity(sso: object) -> str | None:
     return "sso" if bool(sso) else "self_reported"
 
 
+def _keyed(attempts: pd.DataFrame) -> pd.DataFrame:
+    """``attempts`` with a ``key`` per person, oldest completion first.
+
+    Learners without an employee number (or erased) are their own key, never on the roster.
+    """
+    key = attempts["employee_number"].fillna("#" + attempts["learner_id"].astype(str))
+    return attempts.assign(key=key).sort_values("completed_at", kind="stable")
+
+
+def _people(roster: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """The roster's rows, then the ``known`` learners (by key) who are not on it."""
+    others = known[~known.index.isin(roster["employee_number"])]
+    listed = pd.DataFrame(
+        {
+            "key": roster["employee_number"],
+            **{c: roster[c] for c in ("employee_number", "name", "unit", "start_date", "email")},
+        }
+    )
+    unlisted = pd.DataFrame(
+        {
+            "key": others.index,
+            **{c: others[c].to_numpy() for c in ("employee_number", "name", "unit")},
+            "start_date": None,
+            "email": None,
+        }
+    )
+    return pd.concat([listed, unlisted], ignore_index=True)
+
+
+def _due_and_status(
+    keys: pd.Series,
+    start: pd.Series,
+    passes: pd.DataFrame,
+    flags: tuple[pd.Series, pd.Series],
+    rules: StatusRules,
+    today: date,
+) -> tuple[np.ndarray, pd.Series]:
+    """Each person's status and due day; ``flags``: whether they completed, have one open."""
+    completed, open_now = flags
+    has_pass = keys.isin(passes.index).to_numpy()
+    pass_day = _local_days(passes["completed_at"].reindex(keys)).reset_index(drop=True)
+    recert = pass_day + pd.DateOffset(months=rules.recertify_months)
+    if rules.valid_versions is None:
+        stale = pd.Series(False, index=keys.index)
+    else:
+        stale = ~passes["course_hash"].reindex(keys).isin(rules.valid_versions)
+        stale = stale.reset_index(drop=True) & has_pass
+    deadline = start + pd.Timedelta(days=rules.deadline_days)
+    now = pd.Timestamp(today)
+    status = np.select(
+        [
+            has_pass & (stale | (recert <= now)).to_numpy(),
+            has_pass,
+            (completed & ~open_now).to_numpy(),
+            (deadline < now).to_numpy(),  # NaT compares False: no start date, no deadline
+            open_now.to_numpy(),
+        ],
+        ["recertify", "passed", "failed_final", "overdue", "in_progress"],
+        default="not_started",
+    )
+    return status, deadline.where(~has_pass, recert.where(~stale, now))
+
+
 def status_frame(
     roster: pd.DataFrame, attempts: pd.DataFrame, rules: StatusRules, today: date
 ) -> pd.DataFrame:
@@ -271,74 +334,36 @@ def status_frame(
     A pass counts until ``recertify_months`` after its local day, or until the content changed
     materially (due today then). Without a pass: failed with tries used when the latest
     completion failed and no new attempt is open; else overdue once ``deadline_days`` after
-    the start date have gone, else in progress (an open attempt), else not started.
+    the start date have gone, else in progress (an open attempt), else not started. Learners
+    not on the roster are listed once they have started (an open or completed attempt).
     The result shown is the latest pass, or the latest completion when there is no pass.
     """
-    done = attempts[attempts["completed_at"].notna()]
-    # Learners without an employee number (or erased) are their own key, never on the roster.
-    key = done["employee_number"].fillna("#" + done["learner_id"].astype(str))
-    done = done.assign(key=key).sort_values("completed_at", kind="stable")
+    keyed = _keyed(attempts)
+    done = keyed[keyed["completed_at"].notna()]
     latest = done.drop_duplicates("key", keep="last").set_index("key")
     passes = done[done["passed"] == True].drop_duplicates("key", keep="last")  # noqa: E712
     passes = passes.set_index("key")
-    started = attempts[attempts["status"] == "in_progress"]
-    open_keys = set(started["employee_number"].dropna()) | set(
-        "#" + started["learner_id"].astype(str)
-    )
-
-    others = latest[~latest.index.isin(roster["employee_number"])]
-    people = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "key": roster["employee_number"],
-                    "employee_number": roster["employee_number"],
-                    "name": roster["name"],
-                    "unit": roster["unit"],
-                    "start_date": roster["start_date"],
-                    "email": roster["email"],
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "key": others.index,
-                    "employee_number": others["employee_number"].to_numpy(),
-                    "name": others["name"].to_numpy(),
-                    "unit": others["unit"].to_numpy(),
-                    "start_date": None,
-                    "email": None,
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
+    started = keyed[keyed["status"] == "in_progress"].drop_duplicates("key", keep="last")
+    started = started.set_index("key")
+    people = _people(roster, pd.concat([latest, started[~started.index.isin(latest.index)]]))
     keys = people["key"]
     # The row whose figures are shown: the latest pass, else the latest completion.
     shown = pd.concat([passes, latest[~latest.index.isin(passes.index)]])
     chosen = shown.reindex(keys).reset_index(drop=True)
-    has_pass = keys.isin(passes.index).to_numpy()
-    pass_day = _local_days(passes["completed_at"].reindex(keys)).reset_index(drop=True)
-    recert = pass_day + pd.DateOffset(months=rules.recertify_months)
-    if rules.valid_versions is None:
-        stale = pd.Series(False, index=people.index)
-    else:
-        stale = ~passes["course_hash"].reindex(keys).isin(rules.valid_versions)
-        stale = stale.reset_index(drop=True) & has_pass
     start = pd.to_datetime(people["start_date"])
-    deadline = start + pd.Timedelta(days=rules.deadline_days)
-    now = pd.Timestamp(today)
-    status = np.select(
-        [
-            has_pass & (stale | (recert <= now)).to_numpy(),
-            has_pass,
-            (keys.isin(latest.index) & ~keys.isin(open_keys)).to_numpy(),
-            (deadline < now).to_numpy(),  # NaT compares False: no start date, no deadline
-            keys.isin(open_keys).to_numpy(),
-        ],
-        ["recertify", "passed", "failed_final", "overdue", "in_progress"],
-        default="not_started",
-    )
-    due = deadline.where(~has_pass, recert.where(~stale, now))
+    flags = (keys.isin(latest.index), keys.isin(started.index))
+    status, due = _due_and_status(keys, start, passes, flags, rules, today)
+    return _status_table(people, chosen, start, status, due)
+
+
+def _status_table(
+    people: pd.DataFrame,
+    chosen: pd.DataFrame,
+    start: pd.Series,
+    status: np.ndarray,
+    due: pd.Series,
+) -> pd.DataFrame:
+    """The STATUS_COLUMNS of each person from their figures."""
     passed = chosen["passed"]
     return pd.DataFrame(
         {

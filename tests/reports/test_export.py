@@ -15,10 +15,10 @@ from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.course.demo import generate
 from somequiz.errors import ConfigError
+from somequiz.i18n import FI
 from somequiz.records.rows import RosterEntry
 from somequiz.reports.export import (
     SHEETS,
-    SMALL_GROUP_NOTE,
     Filters,
     Tables,
     build,
@@ -27,6 +27,7 @@ from somequiz.reports.export import (
     write_csv,
     write_xlsx,
 )
+from somequiz.reports.item_analysis import SMALL_GROUP_NOTE
 
 TODAY = date(2026, 3, 1)
 AT = datetime(2026, 2, 3, 10, tzinfo=UTC)
@@ -125,18 +126,23 @@ def test_csv_as_finnish_excel_opens_it(filled: Records, content: Content, tmp_pa
 
 
 def test_item_analysis_figures(filled: Records, content: Content) -> None:
-    items = build(filled.reports, content, Filters(unit="Kotihoito"), TODAY)["items"]
+    items = Tables(filled.reports, content, Filters(unit="Kotihoito"), TODAY).item_analysis(
+        with_ids=True
+    )
     scenario = content.course_scenarios()[0]
     first_step = scenario.steps[0]
-    row = items[items["Vaihe"] == first_step.id].iloc[0]
+    row = items[items["step_id"] == first_step.id].iloc[0]
+    assert row["Skenaario"] == scenario.title.fi and row["Kohta"] == 1
     assert row["Vastauksia"] == 6
     best = graph.best_selection(first_step)[0]
     worst = min(first_step.choices, key=lambda c: c.points)
     assert worst.id != best
-    assert row["Helppousindeksi"] == 0.5
-    assert row["Erottelukyky"] > 0.9
-    assert str(row["Yleisin ei-paras valinta"]).startswith(worst.id + ":")
+    assert row["Pisteistä keskimäärin %"] == 50.0
+    assert row["Yhteys kokonaistulokseen"] > 0.9
+    assert row["Yleisin muu kuin paras valinta"] == worst.text.fi
+    assert row["choice_id"] == worst.id
     assert row["Valinnan osuus %"] == 50.0
+    assert row["Arvio"] == FI["hr_item_ok"]
 
 
 def test_small_unit_shows_no_answer_level_figures(store: Records, content: Content) -> None:
@@ -144,7 +150,7 @@ def test_small_unit_shows_no_answer_level_figures(store: Records, content: Conte
     run_course(store, content, name="Yksin", employee_number="S1", unit="Pieni", at=AT)
     tables = build(store.reports, content, Filters(unit="Pieni"), TODAY)
     items = tables["items"]
-    assert len(items) == 1 and items.loc[0, "Huomautus"] == SMALL_GROUP_NOTE
+    assert len(items) == 1 and items.loc[0, "Arvio"] == SMALL_GROUP_NOTE
     themes = tables["themes"].set_index("Yksikkö")
     assert pd.isna(themes.loc["Pieni", "Hyväksyttyjä %"])
     assert themes.loc["Pieni", "Huomautus"] == SMALL_GROUP_NOTE
@@ -207,31 +213,28 @@ def test_item_analysis_from_sums_matches_the_direct_computation(
 
 
 def _check_items(store: Records, content: Content, unit: str | None) -> None:
-    items = build(store.reports, content, Filters(unit=unit), TODAY)["items"]
+    items = Tables(store.reports, content, Filters(unit=unit), TODAY).item_analysis(with_ids=True)
     learners, reference = _item_reference(store, content, unit)
     if learners < 5:
-        assert len(items) == 1 and items.loc[0, "Huomautus"] == SMALL_GROUP_NOTE
+        assert len(items) == 1 and items.loc[0, "Arvio"] == SMALL_GROUP_NOTE
         return
-    titles = {s.title.fi: s.id for s in content.course_scenarios()}
     assert len(items) == len(reference) > 20
     for row in items.to_dict("records"):
-        answers, facility, discrimination, wrong = reference[
-            (titles[row["Skenaario"]], row["Vaihe"])
-        ]
+        answers, facility, discrimination, wrong = reference[(row["scenario_id"], row["step_id"])]
         assert row["Vastauksia"] == answers
         if answers < 5:
-            assert pd.isna(row["Helppousindeksi"]) and row["Huomautus"] == SMALL_GROUP_NOTE
+            assert pd.isna(row["Pisteistä keskimäärin %"]) and row["Arvio"] == SMALL_GROUP_NOTE
             continue
-        assert row["Helppousindeksi"] == facility
-        assert pd.isna(row["Erottelukyky"]) == (discrimination is None)
+        assert abs(row["Pisteistä keskimäärin %"] - 100 * facility) <= 0.6  # 2 vs 1 decimals
+        assert pd.isna(row["Yhteys kokonaistulokseen"]) == (discrimination is None)
         if discrimination is not None:
-            assert abs(row["Erottelukyky"] - discrimination) <= 0.01  # rounding of a sum
+            assert abs(row["Yhteys kokonaistulokseen"] - discrimination) <= 0.01  # sum rounding
         if wrong:
-            top = str(row["Yleisin ei-paras valinta"]).split(":")[0]
+            top = str(row["choice_id"])
             assert wrong[top] == max(wrong.values())
             assert row["Valinnan osuus %"] == round(100 * wrong[top] / answers, 1)
         else:
-            assert pd.isna(row["Yleisin ei-paras valinta"])
+            assert pd.isna(row["Yleisin muu kuin paras valinta"])
 
 
 def test_completions_say_when_the_identity_was_typed_by_the_learner(

@@ -11,6 +11,7 @@ import pytest
 
 from somequiz.content.folder import Content
 from somequiz.errors import ConfigError
+from somequiz.i18n import FI
 from somequiz.reports.review import review_html, write_review_sheet
 
 
@@ -43,6 +44,9 @@ def test_html_file_from_notebook_has_no_code(content: Content, tmp_path: Path) -
     write_review_sheet(target)
     page = target.read_text(encoding="utf-8")
     assert "review_html(" not in page
+    # somequiz's own nbconvert page: a real title, the course's styles, no script from a CDN.
+    assert f"<title>{FI['review_sheet_title']}</title>" in page and '<html lang="fi">' in page
+    assert "<script" not in page and "cdn" not in page and "--sq-brand" in page
     for scenario in content.course_scenarios():
         assert html.escape(scenario.title.fi, quote=False) in page
 

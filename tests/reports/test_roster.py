@@ -209,14 +209,15 @@ def test_status_rules_at_their_edges() -> None:
             _attempt("P1", 7, "2026-01-10 10:00", points=9),
             _attempt("P1", 7, "2026-02-10 10:00", passed=False, points=3),
             _attempt(None, 8, "2026-02-10 10:00"),  # no employee number: a row of its own
-            _attempt(None, 9, None),  # open, no number, never completed: not listed
+            _attempt(None, 9, None),  # open, no number, no roster row: listed in progress
         ]
     )
     rules = StatusRules(30, 12, "now", frozenset({"now", "wording"}))
     frame = status_frame(roster, attempts, rules, today).set_index("employee_number", drop=False)
     assert list(frame["employee_number"][:9]) == [n for n, _ in start]
-    assert len(frame) == 10 and frame.iloc[9]["name"] == "Oppija 8"
+    assert len(frame) == 11 and frame.iloc[9]["name"] == "Oppija 8"
     assert pd.isna(frame.iloc[9]["employee_number"]) and frame.iloc[9]["status"] == "passed"
+    assert frame.iloc[10]["name"] == "Oppija 9" and frame.iloc[10]["status"] == "in_progress"
     assert dict(zip(frame.index[:9], frame["status"][:9], strict=True)) == {
         "D1": "not_started",
         "D2": "overdue",

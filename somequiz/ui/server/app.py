@@ -30,6 +30,7 @@ from somequiz.ui.server.kernel_client import PageKernelClient
 from somequiz.ui.server.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.server.loading import PageConfig
 from somequiz.ui.server.notebooks import COURSE_NOTEBOOK
+from somequiz.ui.server.sign_in import finnish_sign_in
 from somequiz.ui.server.static import compress_responses, sent_compressed
 
 
@@ -246,7 +247,7 @@ def _voila(course_service: bool) -> type[Any]:
     class SomequizVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
             handlers = [
-                sent_compressed(known_paths_only(spec))
+                finnish_sign_in(sent_compressed(known_paths_only(spec)))
                 for spec in super().init_handlers()
                 if not spec[0].endswith("/logout")
             ]
