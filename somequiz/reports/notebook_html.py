@@ -14,9 +14,15 @@ from typing import Any
 
 from somequiz.errors import ConfigError, ExportError
 from somequiz.reports.dashboard_html import TEMPLATES, stylesheet
-from somequiz.ui import STYLESHEET
 
 TEMPLATE = "somequiz"
+
+# The learner course's stylesheet, carried into every report as a file (the report imports no
+# UI code): the same tokens and look as the course.
+COURSE_CSS = (
+    Path(__file__).resolve().parents[1]
+    / "ui/server/jupyter/voila/templates/somequiz/static/somequiz.css"
+)
 
 
 def run_notebook(notebook: Path, cwd: Path, timeout: int = 120) -> Any:
@@ -65,7 +71,7 @@ def notebook_html(nb: Any, title: str) -> str:
         exclude_output_prompt=True,
         language_code="fi",
     )
-    css = STYLESHEET.read_text(encoding="utf-8") + "\n" + stylesheet()
+    css = COURSE_CSS.read_text(encoding="utf-8") + "\n" + stylesheet()
     body, _ = exporter.from_notebook_node(nb, resources={"somequiz_css": css})
     return str(body)
 

@@ -159,16 +159,15 @@ def test_downloads_are_the_exports_of_the_filtered_records(
     assert too_big.href == "" and "somequiz export" in too_big.label
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the notebook's kernel reads it
 def test_report_is_titled_dated_and_asks_nobody(
     store: Records,
     content: Content,
-    db_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("SOMEQUIZ_DB_URL", db_url)
+    monkeypatch.setenv("SOMEQUIZ_DB_URL", store.db.url)
     run_course(store, content, name="Raportin Oppija", employee_number="R1", at=AT)
     store.admin.import_roster(
         [RosterEntry("L1", "Myöhäinen Henkilö", "Kotihoito", date(2025, 1, 1))]
