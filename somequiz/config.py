@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-For names the client
     kernel_idle_timeout: int = 1200  # seconds before an idle, unconnected kernel is culled
     kernel_cull_interval: int = 60  # seconds between culling rounds
+    # A page whose browser is connected but has sent nothing (no press, no typing) this long
+    # is ended; the page then says so and a reload resumes the course. 0: never.
+    idle_page_minutes: float = 60
     # A page unused this long is forgotten by the course service (reload resumes it).
     session_idle_timeout: int = 4 * 3600
     # Course service processes per learner server (grading, storing); about one per core.

@@ -5,6 +5,8 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "flag_wait": "Please wait a moment before sending more feedback.",
     "switch_user": "Not {name}? Switch user",
+    "page_gone": "This page was closed because it was not used for a long time. Reload the page: "
+    "your progress is saved and you continue where you left off.",
     "identity": "Identity",
     "identity_self_reported": "self-reported (not verified by sign-in)",
     "status_failed_final": "Not passed – tries used",

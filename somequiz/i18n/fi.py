@@ -5,6 +5,8 @@ from __future__ import annotations
 FI: dict[str, str] = {
     "flag_wait": "Odota hetki ennen seuraavaa palautetta.",
     "switch_user": "Et ole {name}? Vaihda käyttäjää",
+    "page_gone": "Tämä sivu suljettiin, koska sitä ei ole käytetty pitkään aikaan. Lataa sivu "
+    "uudelleen: edistymisesi on tallessa, ja jatkat siitä, mihin jäit.",
     "identity": "Henkilöllisyys",
     "identity_self_reported": "ilmoitettu itse (ei tunnistettu kirjautumisella)",
     "status_failed_final": "Ei hyväksytty – yritykset käytetty",

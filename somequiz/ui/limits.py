@@ -28,10 +28,11 @@ from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
-from traitlets import Int
+from traitlets import Float, Int
 
 from somequiz.errors import ConfigError
 from somequiz.i18n import Messages
+from somequiz.ui.culling import SilentPageCuller, SilentPages
 from somequiz.ui.identity import BROWSER_ENV
 from somequiz.ui.render import render
 
@@ -78,6 +79,9 @@ class CappedKernelManager(AsyncMappingKernelManager):
     max_kernels = Int(
         0, config=True, help="Kernels alive or starting at most; 0 or less means no cap."
     )
+    idle_page_timeout = Float(
+        0, config=True, help="Seconds a connected page may be silent; 0: never culled."
+    )
 
     _starting = 0  # kernels being started (an instance attribute once counted)
 
@@ -87,6 +91,14 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # client address it was loaded from (PageLoadGuard's per-address cap).
         self.browsers: dict[str, str] = {}
         self.addresses: dict[str, str] = {}
+        # Pages whose browser is connected but silent are culled too (somequiz.ui.culling).
+        self.pages = SilentPages(self.idle_page_timeout)
+        self._silent_culler = SilentPageCuller(self.pages, self.shutdown_kernel, self.cull_interval)
+
+    def initialize_culler(self) -> None:
+        """Start jupyter_server's culler of unconnected kernels, and the silent pages' one."""
+        super().initialize_culler()  # type: ignore[no-untyped-call]
+        self._silent_culler.start()
 
     def kernels_of(self, address: str) -> int:
         """Live kernels of pages loaded from ``address``."""
@@ -120,6 +132,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self._starting -= 1
         if isinstance(browser, str):
             self.browsers[kernel_id] = browser
+        self.pages.heard(kernel_id)
         address = getattr(handler, ADDRESS_ATTRIBUTE, None) if handler is not None else None
         if isinstance(address, str):
             self.addresses[kernel_id] = address
@@ -149,6 +162,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         """Forget the kernel and the browser it was bound to."""
         self.browsers.pop(kernel_id, None)
         self.addresses.pop(kernel_id, None)
+        self.pages.forget(kernel_id)
         return super().remove_kernel(kernel_id)
 
 

@@ -173,11 +173,13 @@ def _kernel_settings(config: Config) -> None:
     """How the server manages its pages' kernels: cap, culling, transport."""
     options = settings()
     # Kernels of pages nobody is connected to (closed without the beacon, or never opened by
-    # a browser) are culled once idle this long; a connected tab is never culled.
+    # a browser) are culled once idle this long.
     kernels = config.MappingKernelManager
     kernels.cull_idle_timeout = options.kernel_idle_timeout
     kernels.cull_interval = options.kernel_cull_interval
     kernels.cull_connected = False
+    # A connected page that has sent nothing for this long is ended too (somequiz.ui.culling).
+    config.CappedKernelManager.idle_page_timeout = options.idle_page_minutes * 60
     config.CappedKernelManager.max_kernels = options.max_kernels
     # Kernels talk over Unix sockets in Voilà's private connection folder, not TCP ports: with
     # many kernels starting at once a port picked for one can be taken before it binds, and
