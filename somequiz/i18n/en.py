@@ -159,4 +159,7 @@ EN: dict[str, str] = {
     "busy_kept": "Your progress is saved: when you come back with the same details, you "
     "continue where you left off.",
     "busy_retry": "Try again",
+    "token_wait_title": "Too many wrong tokens",
+    "token_wait": "Too many wrong tokens have been tried from this address. Wait a few "
+    "minutes, then open the link you were given again.",
 }

@@ -166,4 +166,7 @@ FI: dict[str, str] = {
     "busy_kept": "Edistymisesi on tallessa: kun palaat samoilla tiedoilla, jatkat siitä, mihin "
     "jäit.",
     "busy_retry": "Yritä uudelleen",
+    "token_wait_title": "Liian monta väärää tunnusta",
+    "token_wait": "Tästä osoitteesta on kokeiltu liian monta väärää tunnusta. Odota muutama "
+    "minuutti ja avaa sitten saamasi linkki uudelleen.",
 }

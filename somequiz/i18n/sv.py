@@ -158,4 +158,7 @@ SV: dict[str, str] = {
     "busy_kept": "Dina framsteg är sparade: när du kommer tillbaka med samma uppgifter fortsätter "
     "du där du slutade.",
     "busy_retry": "Försök igen",
+    "token_wait_title": "För många felaktiga koder",
+    "token_wait": "För många felaktiga koder har prövats från den här adressen. Vänta några "
+    "minuter och öppna sedan länken du fått igen.",
 }

@@ -175,19 +175,28 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         burst: int | None = None,
     ) -> None:
-        self.capacity = float(per_minute if burst is None else min(burst, per_minute))
+        self.capacity = float(per_minute if burst is None else burst)
         self.rate = per_minute / 60.0
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._calls = 0
+
+    def _tokens(self, key: str, moment: float) -> float:
+        tokens, last = self._buckets.get(key, (self.capacity, moment))
+        return min(self.capacity, tokens + (moment - last) * self.rate)
+
+    def waiting(self, key: str) -> float:
+        """Seconds until ``key`` has a token again (0: it has one), without taking any."""
+        if self.capacity <= 0:
+            return 0.0
+        return max(0.0, (1 - self._tokens(key, self.clock())) / self.rate)
 
     def wait(self, key: str, cost: float = 1.0) -> float:
         """Take ``cost`` tokens for ``key``: 0 when allowed, else the seconds until they are."""
         if self.capacity <= 0:
             return 0.0
         moment = self.clock()
-        tokens, last = self._buckets.get(key, (self.capacity, moment))
-        tokens = min(self.capacity, tokens + (moment - last) * self.rate)
+        tokens = self._tokens(key, moment)
         self._calls += 1
         if self._calls % _PRUNE_EVERY == 0:
             self._prune(moment)
@@ -203,7 +212,8 @@ class RateLimiter:
         self._buckets = {k: v for k, v in self._buckets.items() if moment - v[1] < full_after}
 
 
-def _networks(spec: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def networks(spec: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The trusted proxies' networks named in ``spec`` (addresses or CIDR networks)."""
     found = []
     for item in (i.strip() for i in spec):
         if item:
@@ -263,8 +273,10 @@ class PageLoadGuard:
         burst: int | None = None,
         per_address: int = 0,
     ) -> None:
-        self.limiter = RateLimiter(per_minute, burst=burst)
-        self.trusted = _networks(trusted_proxies)
+        # A burst is never larger than a minute's page loads.
+        allowed = None if burst is None else min(burst, per_minute)
+        self.limiter = RateLimiter(per_minute, burst=allowed)
+        self.trusted = networks(trusted_proxies)
         self.then = then
         self.per_address = per_address
 

@@ -24,6 +24,8 @@ from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel import PageKernelSpecs
 from somequiz.ui.kernel_client import PageKernelClient
 from somequiz.ui.limits import CappedKernelManager, PageLoadGuard
+from somequiz.ui.staff_tokens import ThrottledTokens, redact_logs
+from somequiz.ui.transport import harden
 from somequiz.versions import remember_content
 
 
@@ -154,6 +156,7 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.http_header_envs = configured_headers()
     config.Voila.tornado_settings = {"headers": HEADERS}
     _kernel_settings(config)
+    _token_settings(config)
     return config
 
 
@@ -167,6 +170,13 @@ HEADERS = {
         "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'"
     ),
 }
+
+
+def _token_settings(config: Config) -> None:
+    """Wrong staff tokens are throttled, and no token is written to the access log
+    (:mod:`somequiz.ui.staff_tokens`)."""
+    config.Voila.identity_provider_class = ThrottledTokens
+    redact_logs()
 
 
 def _kernel_settings(config: Config) -> None:
@@ -245,6 +255,11 @@ def _voila(course_service: bool) -> type[Any]:
             sockets = self.somequiz_services.start()
             os.environ[SOCKET_ENV] = os.pathsep.join(str(path) for path in sockets)
             return [bound_to_browser(spec) for spec in handlers]
+
+        def listen(self) -> None:
+            # Cookie flags and connection timeouts (somequiz.ui.transport).
+            harden(self.app)
+            super().listen()
 
         def stop(self) -> None:
             super().stop()
