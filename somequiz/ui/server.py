@@ -162,13 +162,26 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
 
 # Sent with every response (jupyter_server adds X-Content-Type-Options: nosniff). No referrer
 # leaves a page (a staff page's address carries its token); no page may be framed, carry a
-# <base> or a plugin, or post a form elsewhere. Scripts are not restricted: Voilà's page runs
-# inline scripts of its own.
+# <base> or a plugin, or post a form elsewhere. Everything a page loads or connects to comes
+# from its own server: no foreign script, style, font, image or host to send data to.
+# Scripts may still be inline ('unsafe-inline': Voilà's page writes its configuration and
+# starts its widgets in inline scripts, and the first screen's is an HTML output) and from
+# blob: URLs (anywidget imports each widget's module from one); see SECURITY.md.
+CONTENT_POLICY = (
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "object-src 'none'",
+    "form-action 'self'",
+)
 HEADERS = {
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": (
-        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'"
-    ),
+    "Content-Security-Policy": "; ".join(CONTENT_POLICY),
 }
 
 
