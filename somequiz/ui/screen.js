@@ -121,6 +121,7 @@ function watchKernel() {
     });
     const notice = document.querySelector("[data-sq-gone]");
     if (notice) {
+      notice.setAttribute("role", "alert"); // only now: the hidden notice is no error yet
       notice.hidden = false;
       notice.scrollIntoView({ block: "nearest" });
     }

@@ -46,6 +46,7 @@ def test_an_ended_page_says_so_and_a_reload_resumes(server: Server, page: Page) 
     # The page checks when it is shown again (and every 30 s).
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(notice).to_be_visible(timeout=TIMEOUT)
+    expect(notice).to_have_attribute("role", "alert")
     expect(notice).to_have_text(Messages("fi")("page_gone"))
     expect(page.locator(".sq-root button").first).to_be_disabled()
     page.reload()
