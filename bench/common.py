@@ -104,7 +104,7 @@ def stop_server(process: subprocess.Popen[bytes], *, hard: bool = False) -> None
 def is_kernel(process: psutil.Process) -> bool:
     """Whether ``process`` is a kernel: started with a ``kernel-….json`` connection file.
 
-    (Pages' kernels run ``somequiz.ui.kernel``, staff notebooks may run ``ipykernel``.)
+    (Pages' kernels run ``somequiz.ui.kernel.main``, staff notebooks may run ``ipykernel``.)
     """
     return any(
         arg.endswith(".json") and Path(arg).name.startswith("kernel-") for arg in process.cmdline()

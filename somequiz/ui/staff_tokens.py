@@ -23,8 +23,8 @@ from tornado import web
 
 from somequiz.config import settings
 from somequiz.i18n import Messages
-from somequiz.ui.limits import RateLimiter, client_address, networks
 from somequiz.ui.render import render
+from somequiz.ui.server.limits import RateLimiter, client_address, networks
 
 log = logging.getLogger("somequiz.ui.staff_tokens")
 #: Query parameters never written to the log.

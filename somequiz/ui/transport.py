@@ -23,7 +23,7 @@ from typing import Any
 from tornado import httputil, web
 
 from somequiz.config import settings
-from somequiz.ui.limits import networks
+from somequiz.ui.server.limits import networks
 
 
 def came_over_https(request: httputil.HTTPServerRequest, trusted: list[Any]) -> bool:

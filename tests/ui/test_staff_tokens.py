@@ -10,7 +10,7 @@ import requests
 from browser.server_helpers import Server, start_server, stop_server
 
 from somequiz.i18n import Messages
-from somequiz.ui.limits import RateLimiter
+from somequiz.ui.server.limits import RateLimiter
 from somequiz.ui.staff_tokens import REDACTED, redact
 
 TOKEN = "test-token-hr-7d2e-pitka-ja-satunnainen"

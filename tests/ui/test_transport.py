@@ -13,7 +13,7 @@ import requests
 from browser.server_helpers import Server, start_server, stop_server
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-from somequiz.ui.limits import networks
+from somequiz.ui.server.limits import networks
 from somequiz.ui.transport import came_over_https
 
 IDLE_S = 2
