@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-For names the client
     kernel_idle_timeout: int = 1200  # seconds before an idle, unconnected kernel is culled
     kernel_cull_interval: int = 60  # seconds between culling rounds
+    # A page whose browser is connected but has sent nothing (no press, no typing) this long
+    # is ended; the page then says so and a reload resumes the course. 0: never.
+    idle_page_minutes: float = 60
+    # Wrong staff tokens one address may try at once; then one a minute (HR, trainer servers).
+    staff_token_failures: int = 10
+    # Seconds a client may take to send a request's headers, or keep an idle connection open;
+    # and to send its body (without them 1,500 half-open connections were held for an hour).
+    http_idle_timeout: float = 30
+    http_body_timeout: float = 60
+    # Cookies always Secure (SameSite they always are); without it they are Secure when the
+    # request came over HTTPS, itself or through a trusted proxy (X-Forwarded-Proto).
+    secure_cookies: bool = False
     # A page unused this long is forgotten by the course service (reload resumes it).
     session_idle_timeout: int = 4 * 3600
     # Course service processes per learner server (grading, storing); about one per core.

@@ -5,6 +5,8 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "flag_wait": "Please wait a moment before sending more feedback.",
     "switch_user": "Not {name}? Switch user",
+    "page_gone": "This page was closed because it was not used for a long time. Reload the page: "
+    "your progress is saved and you continue where you left off.",
     "identity": "Identity",
     "identity_self_reported": "self-reported (not verified by sign-in)",
     "status_failed_final": "Not passed – tries used",
@@ -431,4 +433,7 @@ EN: dict[str, str] = {
     "verify_found": "{altered} / {checked} completions and {people} / {learners} learners have "
     "been altered. Restore them from a backup and find out who had access to the database.",
     "verify_clean": "All {checked} completions and {learners} learners are unaltered.",
+    "token_wait_title": "Too many wrong tokens",
+    "token_wait": "Too many wrong tokens have been tried from this address. Wait a few "
+    "minutes, then open the link you were given again.",
 }

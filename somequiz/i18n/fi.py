@@ -5,6 +5,8 @@ from __future__ import annotations
 FI: dict[str, str] = {
     "flag_wait": "Odota hetki ennen seuraavaa palautetta.",
     "switch_user": "Et ole {name}? Vaihda käyttäjää",
+    "page_gone": "Tämä sivu suljettiin, koska sitä ei ole käytetty pitkään aikaan. Lataa sivu "
+    "uudelleen: edistymisesi on tallessa, ja jatkat siitä, mihin jäit.",
     "identity": "Henkilöllisyys",
     "identity_self_reported": "ilmoitettu itse (ei tunnistettu kirjautumisella)",
     "status_failed_final": "Ei hyväksytty – yritykset käytetty",
@@ -440,4 +442,7 @@ FI: dict[str, str] = {
     "verify_found": "{altered} / {checked} suoritusta ja {people} / {learners} oppijaa on "
     "muutettu. Palauta ne varmuuskopiosta ja selvitä, kenellä on ollut pääsy tietokantaan.",
     "verify_clean": "Kaikki {checked} suoritusta ja {learners} oppijaa ovat muuttumattomia.",
+    "token_wait_title": "Liian monta väärää tunnusta",
+    "token_wait": "Tästä osoitteesta on kokeiltu liian monta väärää tunnusta. Odota muutama "
+    "minuutti ja avaa sitten saamasi linkki uudelleen.",
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 SV: dict[str, str] = {
     "flag_wait": "Vänta en stund innan nästa respons.",
     "switch_user": "Är du inte {name}? Byt användare",
+    "page_gone": "Sidan stängdes eftersom den inte har använts på länge. Ladda om sidan: dina "
+    "framsteg är sparade och du fortsätter där du slutade.",
     "identity": "Identitet",
     "identity_self_reported": "uppgiven av deltagaren (inte verifierad vid inloggning)",
     "status_failed_final": "Inte godkänd – försöken använda",
@@ -430,4 +432,7 @@ SV: dict[str, str] = {
     "ändrats. Återställ dem från säkerhetskopian och utred vem som har haft tillgång till "
     "databasen.",
     "verify_clean": "Alla {checked} prestationer och {learners} deltagare är oförändrade.",
+    "token_wait_title": "För många felaktiga koder",
+    "token_wait": "För många felaktiga koder har prövats från den här adressen. Vänta några "
+    "minuter och öppna sedan länken du fått igen.",
 }

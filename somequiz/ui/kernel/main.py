@@ -14,12 +14,14 @@ for. Three things differ from the stock ``python3`` kernel, measured on this mac
 
 Learner kernels also guard against their page's browser (issue 16): ipywidgets does not echo
 the browser's state updates back (the page sends none, and each echo was one more copy for the
-server to hold), and the kernel's memory has a ceiling (:data:`MEMORY_CEILING`).
+server to hold), the kernel's memory has a ceiling (:data:`MEMORY_CEILING`), and what goes wrong
+in the kernel is logged in the server's log, not sent to the page (:func:`_keep_errors_to_the_log`).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import resource
 import sys
@@ -45,6 +47,29 @@ def _guard_learner_kernel() -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (ceiling, ceiling))
 
 
+def _keep_errors_to_the_log(app: Any) -> None:
+    """Tracebacks, library warnings and versions stay out of what the page's browser gets.
+
+    A malformed widget message from the browser made ipywidgets send the kernel's traceback
+    (file paths, library names) to the page on iopub, a message to an unknown comm a stderr
+    line, and the kernel's info named the Python and IPython versions (issue 16, measured
+    with bench/kernel_ws.py). The kernel's own stderr is the server's log.
+    """
+    # Loggers without a handler of their own (comm's "No such comm") wrote to sys.stderr,
+    # which ipykernel streams to the page; warnings too.
+    logging.basicConfig(stream=sys.__stderr__, format="[page kernel] %(levelname)s %(message)s")
+    logging.captureWarnings(True)
+
+    def log_traceback(etype: type[BaseException], evalue: BaseException, stb: Any) -> None:
+        app.log.error("error in the page's kernel", exc_info=(etype, evalue, evalue.__traceback__))
+
+    app.shell._showtraceback = log_traceback
+    app.shell.banner1 = app.shell.banner2 = ""
+    app.kernel.implementation_version = ""
+    app.kernel.help_links = []
+    app.kernel.language_info = {k: v for k, v in app.kernel.language_info.items() if k != "version"}
+
+
 def _preload() -> None:
     for name in PRELOADED:
         importlib.import_module(name)
@@ -62,6 +87,7 @@ def main() -> None:
     app = IPKernelApp.instance()
     app.initialize(["--HistoryManager.enabled=False", *sys.argv[1:]])
     if learner:
+        _keep_errors_to_the_log(app)
         threading.Thread(target=_preload, name="somequiz-preload", daemon=True).start()
     app.start()
 

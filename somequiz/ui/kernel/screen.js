@@ -73,6 +73,7 @@ function render({ model, el }) {
   model.on("change:html", draw);
   model.on("change:lang change:title", meta);
   draw();
+  watchKernel();
   if (painted) {
     const held = window.sqHeld || [];
     window.sqHeld = [];
@@ -83,6 +84,50 @@ function render({ model, el }) {
     model.off("change:lang change:title", meta);
     if (painted) painted.remove();
   };
+}
+
+// The page's kernel may end while the page is open (after a long silence, see
+// somequiz/ui/server/culling.py, or a server restart); what the learner pressed then would reach
+// nobody. So the page asks now and then whether its kernel still exists, and when it is gone
+// shows the header's notice (data-sq-gone) and disables the buttons: a reload resumes the
+// course. Asked only while the page is visible; a failed request (offline) proves nothing.
+const WATCH_EVERY_MS = 30000;
+
+function watchKernel() {
+  if (window.sqWatching) return; // one watch for the page's screens
+  window.sqWatching = true;
+  let config;
+  try {
+    config = JSON.parse(document.getElementById("jupyter-config-data").textContent);
+  } catch (error) {
+    return;
+  }
+  if (!config || !config.kernelId) return;
+  const url = `${config.baseUrl || "/"}api/kernels/${config.kernelId}`;
+  let timer = 0;
+  const check = async () => {
+    if (document.visibilityState !== "visible") return;
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    } catch (error) {
+      return;
+    }
+    if (response.status !== 404) return;
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", check);
+    document.querySelectorAll(".sq-root button").forEach((button) => {
+      button.disabled = true;
+    });
+    const notice = document.querySelector("[data-sq-gone]");
+    if (notice) {
+      notice.setAttribute("role", "alert"); // only now: the hidden notice is no error yet
+      notice.hidden = false;
+      notice.scrollIntoView({ block: "nearest" });
+    }
+  };
+  timer = setInterval(check, WATCH_EVERY_MS);
+  document.addEventListener("visibilitychange", check);
 }
 
 export default { render };

@@ -31,7 +31,9 @@ from somequiz.ui.server.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.server.loading import PageConfig
 from somequiz.ui.server.notebooks import COURSE_NOTEBOOK
 from somequiz.ui.server.sign_in import finnish_sign_in
+from somequiz.ui.server.staff_tokens import ThrottledTokens, redact_logs
 from somequiz.ui.server.static import compress_responses, sent_compressed
+from somequiz.ui.server.transport import harden
 
 
 def notebooks_root() -> Path:
@@ -165,30 +167,53 @@ def voila_config(host: str, port: int, root: Path, token: str | None = None) -> 
     voila.http_header_envs = configured_headers()
     config.Voila.tornado_settings = {"headers": HEADERS}
     _kernel_settings(config)
+    _token_settings(config)
     return config
 
 
 # Sent with every response (jupyter_server adds X-Content-Type-Options: nosniff). No referrer
 # leaves a page (a staff page's address carries its token); no page may be framed, carry a
-# <base> or a plugin, or post a form elsewhere. Scripts are not restricted: Voilà's page runs
-# inline scripts of its own.
+# <base> or a plugin, or post a form elsewhere. Everything a page loads or connects to comes
+# from its own server: no foreign script, style, font, image or host to send data to.
+# Scripts may still be inline ('unsafe-inline': Voilà's page writes its configuration and
+# starts its widgets in inline scripts, and the first screen's is an HTML output) and from
+# blob: URLs (anywidget imports each widget's module from one); see SECURITY.md.
+CONTENT_POLICY = (
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "object-src 'none'",
+    "form-action 'self'",
+)
 HEADERS = {
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": (
-        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'"
-    ),
+    "Content-Security-Policy": "; ".join(CONTENT_POLICY),
 }
+
+
+def _token_settings(config: Config) -> None:
+    """Wrong staff tokens are throttled, and no token is written to the access log
+    (:mod:`somequiz.ui.server.staff_tokens`)."""
+    config.Voila.identity_provider_class = ThrottledTokens
+    redact_logs()
 
 
 def _kernel_settings(config: Config) -> None:
     """How the server manages its pages' kernels: cap, culling, transport."""
     options = settings()
     # Kernels of pages nobody is connected to (closed without the beacon, or never opened by
-    # a browser) are culled once idle this long; a connected tab is never culled.
+    # a browser) are culled once idle this long.
     kernels = config.MappingKernelManager
     kernels.cull_idle_timeout = options.kernel_idle_timeout
     kernels.cull_interval = options.kernel_cull_interval
     kernels.cull_connected = False
+    # A connected page that has sent nothing for this long is ended too (ui/server/culling.py).
+    config.CappedKernelManager.idle_page_timeout = options.idle_page_minutes * 60
     config.CappedKernelManager.max_kernels = options.max_kernels
     # Kernels talk over Unix sockets in Voilà's private connection folder, not TCP ports: with
     # many kernels starting at once a port picked for one can be taken before it binds, and
@@ -262,6 +287,11 @@ def _voila(course_service: bool) -> type[Any]:
             sockets = self.somequiz_services.start()
             os.environ[SOCKET_ENV] = os.pathsep.join(str(path) for path in sockets)
             return [bound_to_browser(spec) for spec in handlers]
+
+        def listen(self) -> None:
+            # Cookie flags and connection timeouts (somequiz.ui.server.transport).
+            harden(self.app)
+            super().listen()
 
         def stop(self) -> None:
             super().stop()

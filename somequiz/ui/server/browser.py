@@ -27,6 +27,7 @@ from tornado import web
 
 from somequiz.config import settings
 from somequiz.records.database import load_secret
+from somequiz.ui.server.culling import WIDGET_MESSAGES, SilentPages
 from somequiz.ui.server.limits import BROWSER_ATTRIBUTE, RateLimiter
 
 log = logging.getLogger("somequiz.ui.server.browser")
@@ -203,7 +204,7 @@ class KernelSocketLimits:
         cost = max(1, -(-len(message) // INBOUND_UNIT))
         if self._inbound.wait(self._counted, cost) > 0:
             return self._close(1008, "too many messages")
-        refused = self._refusal(message)
+        refused, msg_type = self._refusal(message)
         if refused == "malformed":
             return self._close(1007, "malformed message")
         if refused:
@@ -212,27 +213,35 @@ class KernelSocketLimits:
                 log.warning("kernel websocket: %s ignored", refused)
             self._warned = True
             return None
+        if (
+            msg_type in WIDGET_MESSAGES
+        ):  # the page is in use: not silent (somequiz.ui.server.culling)
+            pages = getattr(handler.kernel_manager, "pages", None)
+            if isinstance(pages, SilentPages):
+                pages.heard(self._counted)
         return super().on_message(message)  # type: ignore[misc]
 
-    def _refusal(self, message: str | bytes) -> str:
-        """Why ``message`` is not passed on ("malformed": the connection is closed), or ""."""
+    def _refusal(self, message: str | bytes) -> tuple[str, str]:
+        """Why ``message`` is not passed on ("malformed": the connection is closed; "" when
+        it is), and its type."""
         handler: Any = self
         # The page speaks the v1 framing only; the legacy ones are not read at all.
         if isinstance(message, str) or handler.selected_subprotocol != _V1:
-            return "malformed"
+            return "malformed", ""
         try:
             header, content = read_v1(message)
-            if header.get("msg_type") != "comm_open":
-                return ""
+            msg_type = str(header.get("msg_type", ""))
+            if msg_type != "comm_open":
+                return "", msg_type
             target = _comm_target(content)
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
-            return "malformed"
+            return "malformed", ""
         if target not in PAGE_COMM_TARGETS:
-            return f"comm_open to {target!r}"
+            return f"comm_open to {target!r}", msg_type
         if self._comm_opens >= MAX_COMM_OPENS:
-            return "comm_open over the connection's budget"
+            return "comm_open over the connection's budget", msg_type
         self._comm_opens += 1
-        return ""
+        return "", msg_type
 
     def _close(self, code: int, reason: str) -> None:
         log.warning("kernel websocket closed: %s", reason)

@@ -28,12 +28,13 @@ from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
-from traitlets import Int
+from traitlets import Float, Int
 
 from somequiz.errors import ConfigError
 from somequiz.i18n import Messages
 from somequiz.ui.identity import BROWSER_ENV
 from somequiz.ui.render import render
+from somequiz.ui.server.culling import SilentPageCuller, SilentPages
 
 log = logging.getLogger("somequiz.ui.server.limits")
 # Where somequiz.ui.server.browser leaves a page request's browser id (defined here: this module
@@ -78,6 +79,9 @@ class CappedKernelManager(AsyncMappingKernelManager):
     max_kernels = Int(
         0, config=True, help="Kernels alive or starting at most; 0 or less means no cap."
     )
+    idle_page_timeout = Float(
+        0, config=True, help="Seconds a connected page may be silent; 0: never culled."
+    )
 
     _starting = 0  # kernels being started (an instance attribute once counted)
 
@@ -87,6 +91,14 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # client address it was loaded from (PageLoadGuard's per-address cap).
         self.browsers: dict[str, str] = {}
         self.addresses: dict[str, str] = {}
+        # Pages whose browser is connected but silent are culled too (somequiz.ui.server.culling).
+        self.pages = SilentPages(self.idle_page_timeout)
+        self._silent_culler = SilentPageCuller(self.pages, self.shutdown_kernel, self.cull_interval)
+
+    def initialize_culler(self) -> None:
+        """Start jupyter_server's culler of unconnected kernels, and the silent pages' one."""
+        super().initialize_culler()  # type: ignore[no-untyped-call]
+        self._silent_culler.start()
 
     def kernels_of(self, address: str) -> int:
         """Live kernels of pages loaded from ``address``."""
@@ -120,6 +132,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self._starting -= 1
         if isinstance(browser, str):
             self.browsers[kernel_id] = browser
+        self.pages.heard(kernel_id)
         address = getattr(handler, ADDRESS_ATTRIBUTE, None) if handler is not None else None
         if isinstance(address, str):
             self.addresses[kernel_id] = address
@@ -149,6 +162,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         """Forget the kernel and the browser it was bound to."""
         self.browsers.pop(kernel_id, None)
         self.addresses.pop(kernel_id, None)
+        self.pages.forget(kernel_id)
         return super().remove_kernel(kernel_id)
 
 
@@ -161,19 +175,28 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         burst: int | None = None,
     ) -> None:
-        self.capacity = float(per_minute if burst is None else min(burst, per_minute))
+        self.capacity = float(per_minute if burst is None else burst)
         self.rate = per_minute / 60.0
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._calls = 0
+
+    def _tokens(self, key: str, moment: float) -> float:
+        tokens, last = self._buckets.get(key, (self.capacity, moment))
+        return min(self.capacity, tokens + (moment - last) * self.rate)
+
+    def waiting(self, key: str) -> float:
+        """Seconds until ``key`` has a token again (0: it has one), without taking any."""
+        if self.capacity <= 0:
+            return 0.0
+        return max(0.0, (1 - self._tokens(key, self.clock())) / self.rate)
 
     def wait(self, key: str, cost: float = 1.0) -> float:
         """Take ``cost`` tokens for ``key``: 0 when allowed, else the seconds until they are."""
         if self.capacity <= 0:
             return 0.0
         moment = self.clock()
-        tokens, last = self._buckets.get(key, (self.capacity, moment))
-        tokens = min(self.capacity, tokens + (moment - last) * self.rate)
+        tokens = self._tokens(key, moment)
         self._calls += 1
         if self._calls % _PRUNE_EVERY == 0:
             self._prune(moment)
@@ -189,7 +212,8 @@ class RateLimiter:
         self._buckets = {k: v for k, v in self._buckets.items() if moment - v[1] < full_after}
 
 
-def _networks(spec: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def networks(spec: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The trusted proxies' networks named in ``spec`` (addresses or CIDR networks)."""
     found = []
     for item in (i.strip() for i in spec):
         if item:
@@ -249,8 +273,10 @@ class PageLoadGuard:
         burst: int | None = None,
         per_address: int = 0,
     ) -> None:
-        self.limiter = RateLimiter(per_minute, burst=burst)
-        self.trusted = _networks(trusted_proxies)
+        # A burst is never larger than a minute's page loads.
+        allowed = None if burst is None else min(burst, per_minute)
+        self.limiter = RateLimiter(per_minute, burst=allowed)
+        self.trusted = networks(trusted_proxies)
         self.then = then
         self.per_address = per_address
 

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import re
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -263,3 +264,31 @@ def test_page_kernels_have_a_memory_ceiling_far_above_a_page(
     status = Path(f"/proc/{process.pid}/status").read_text()
     found = re.search(r"VmData:\s+(\d+) kB", status)
     assert found and int(found.group(1)) * 1024 < MEMORY_CEILING / 2
+
+
+def test_a_page_gets_no_traceback_and_no_versions(learner_page: Page) -> None:
+    """Malformed messages from the browser are logged in the server's log; the page gets
+    neither the kernel's traceback nor a stderr line, and the kernel's info names no
+    Python or library version."""
+    kernel = learner_page.socket()
+    try:
+        screen = screen_model(kernel.widget_states())
+        kernel.comm(screen, {"method": "update", "state": {"html": 5}})  # a TraitError
+        kernel.comm("no-such-comm", {"method": "custom", "content": {}})
+        kernel.send("comm_msg", {"data": {}})  # no comm id at all
+        kernel.send("kernel_info_request", {})
+        received = kernel.drain(4)
+        deadline = time.monotonic() + 30  # a busy machine may take longer to answer
+        while time.monotonic() < deadline and not any(
+            m.msg_type == "kernel_info_reply" for m in received
+        ):
+            received += kernel.drain(1)
+    finally:
+        kernel.close()
+    assert [m.msg_type for m in received if m.msg_type in {"error", "stream"}] == []
+    info = next(m.content for m in received if m.msg_type == "kernel_info_reply")
+    assert info["language_info"]["name"] == "python"
+    sent = repr([m.content for m in received])
+    for leak in ("Traceback", "site-packages", "TraitError", sys.version.split()[0], "IPython"):
+        assert leak not in sent
+    assert "TraitError" in learner_page.server.log.read_text()

@@ -17,12 +17,12 @@ from somequiz.ui.server.limits import (
     CappedKernelManager,
     PageLoadGuard,
     RateLimiter,
-    _networks,
     busy_page,
     client_address,
+    networks,
 )
 
-LOCAL = _networks(["127.0.0.1", "::1"])
+LOCAL = networks(["127.0.0.1", "::1"])
 
 
 class Clock:
@@ -87,7 +87,7 @@ def test_client_address_trusts_only_the_local_proxy() -> None:
     garbage = Request("127.0.0.1", {"X-Forwarded-For": "not-an-address"})
     assert client_address(garbage, LOCAL) == "127.0.0.1"
     with pytest.raises(ConfigError, match="SOMEQUIZ_TRUSTED_PROXIES"):
-        _networks(["localhost"])
+        networks(["localhost"])
 
 
 def test_busy_pages_are_friendly_and_in_three_languages() -> None:
