@@ -1,0 +1,44 @@
+"""A learner page in a real browser runs in a kernel forked from the learner server's fork
+server, bound to that browser, and freed when the page closes (issue 15, morning rush)."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from browser_helpers import TIMEOUT, kernel_id, open_course, page_socket, sign_in
+from playwright.sync_api import Page, expect
+from server_helpers import Server
+
+from somequiz.ui.browser import COOKIE
+from somequiz.ui.forkserver import KERNEL_NAME
+from somequiz.ui.identity import BROWSER_ENV
+
+
+def browser_id(page: Page) -> str:
+    """The id in the page's signed browser cookie (tornado's ``2|…|length:base64|…`` format)."""
+    signed = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
+    value = signed.split("|")[4].split(":", 1)[1]
+    return base64.b64decode(value).decode("ascii")
+
+
+def test_a_page_runs_in_a_forked_kernel_bound_to_its_browser(page: Page, server: Server) -> None:
+    before = {k.pid for k in server.kernels()}
+    open_course(page, server.page_url())
+    sign_in(page, "Haarukka Testi", employee="F100")
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+    kernel_id(page)
+    mine = [k for k in server.kernels() if k.pid not in before]
+    assert len(mine) == 1
+    kernel = mine[0]
+    assert kernel.name() == KERNEL_NAME
+    assert "somequiz.ui.forkserver" in kernel.parent().cmdline()
+    assert kernel.environ()[BROWSER_ENV] == browser_id(page)
+    page_socket(page, server.url).close()  # the page's own browser is let in
+    fork_server = kernel.parent()
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and kernel.is_running():
+        time.sleep(0.2)
+    assert not kernel.is_running(), "the closed page's kernel still runs"
+    assert fork_server.is_running() and fork_server.children() == []
