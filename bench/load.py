@@ -441,7 +441,8 @@ def start_server(
     environ = dict(env or {})
     if db_url:
         environ["SOMEQUIZ_DB_URL"] = db_url
-    return start_somequiz("serve", results, scenarios, env=environ)
+    # A shared, busy machine can take a minute or more to start the server and its helpers.
+    return start_somequiz("serve", results, scenarios, env=environ, timeout=240)
 
 
 def listener(port: int) -> psutil.Process | None:
