@@ -223,7 +223,7 @@ class ForkedKernel:
 
     def poll(self) -> int | None:
         """None while the kernel runs (its pidfd turns readable when it exits)."""
-        if self.returncode is None and select.select([self.pidfd], [], [], 0)[0]:
+        if self.returncode is None and self._exited(0):
             self.returncode = 0  # not our child: its exit status is the fork server's
             os.close(self.pidfd)
         return self.returncode
@@ -231,11 +231,17 @@ class ForkedKernel:
     def wait(self, timeout: float | None = None) -> int:
         """Wait until the kernel has exited."""
         if self.returncode is None:
-            select.select([self.pidfd], [], [], timeout)
+            self._exited(timeout)
         code = self.poll()
         if code is None:
             raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
         return code
+
+    def _exited(self, timeout: float | None) -> bool:
+        # poll(), not select(): a server with many pages has descriptors above select's 1024.
+        waiter = select.poll()
+        waiter.register(self.pidfd, select.POLLIN)
+        return bool(waiter.poll(None if timeout is None else 1000 * timeout))
 
     def send_signal(self, number: int) -> None:
         """Signal the kernel (never another process that got its pid later)."""

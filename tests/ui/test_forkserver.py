@@ -4,6 +4,7 @@ page's environment (its browser), freed when shut down, and spawned when no fork
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,23 @@ def test_a_shut_down_kernel_is_freed_and_an_idle_fork_server_holds_none(
     forked.kill()  # its pidfd is closed: nothing else is signalled
     assert fork_server.process is not None
     assert psutil.Process(fork_server.process.pid).children() == []
+
+
+def test_a_kernel_is_watched_through_a_descriptor_above_1024(
+    fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """A server with a hundred pages holds thousands of descriptors (select() stops at 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+    manager, client = start("browser-six", tmp_path)
+    forked = manager.provisioner.process  # type: ignore[union-attr]
+    assert isinstance(forked, ForkedKernel)
+    forked.pidfd = os.dup2(forked.pidfd, 2000)
+    assert forked.poll() is None
+    stop(manager, client)
+    assert gone(forked.pid)
+    assert forked.poll() == 0
 
 
 def test_kernels_end_with_their_fork_server(fork_server: ForkServer, tmp_path: Path) -> None:
