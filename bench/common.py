@@ -110,7 +110,7 @@ def is_kernel(process: psutil.Process) -> bool:
     """Whether ``process`` is a kernel: started with a ``kernel-….json`` connection file, or
     forked by a learner server's fork server (named so: its command line is the fork server's).
 
-    (Pages' kernels run ``somequiz.ui.kernel``, staff notebooks may run ``ipykernel``.)
+    (Pages' kernels run ``somequiz.ui.kernel.main``, staff notebooks may run ``ipykernel``.)
     """
     return process.name() == KERNEL_NAME or any(
         arg.endswith(".json") and Path(arg).name.startswith("kernel-") for arg in process.cmdline()

@@ -625,8 +625,8 @@ def recorded(db_url: str, run_id: str) -> dict[str, dict[str, int]]:
     """Per simulated learner of the run: answers and completions in the store."""
     from sqlalchemy import func, select
 
-    from somequiz.store import Store
-    from somequiz.tables import AnswerRow, AttemptRow, CompletionRow, LearnerRow
+    from somequiz.records.store import Store
+    from somequiz.records.tables import AnswerRow, AttemptRow, CompletionRow, LearnerRow
 
     store = Store(db_url, migrate=False)
     try:

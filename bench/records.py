@@ -33,14 +33,13 @@ from common import ROOT, figure, header, load_average, wait_for_quiet
 from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from somequiz import dashboard, export
 from somequiz.config import settings
-from somequiz.content import Content, load_content
-from somequiz.demo import simulated_answers
+from somequiz.content.folder import Content, load_content
+from somequiz.content.hashing import course_hash, model_hash
+from somequiz.course.demo import simulated_answers
 from somequiz.engine.scoring import CourseResult, CourseRun
-from somequiz.hashing import course_hash, model_hash
-from somequiz.store import Store
-from somequiz.tables import (
+from somequiz.records.store import Store
+from somequiz.records.tables import (
     AnswerRow,
     AttemptRow,
     CompletionRow,
@@ -48,6 +47,7 @@ from somequiz.tables import (
     LearnerRow,
     RosterRow,
 )
+from somequiz.reports import dashboard, export
 
 PG_URL = os.environ.get(
     "SOMEQUIZ_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/tti.py`` (``--quick`` for a smoke run). Needs Debian's Chromium
 at /usr/bin/chromium and ``pip install -e .[bench,test]`` (jupyterquiz for baseline b).
 
-Two servers with the same settings (``somequiz.ui.server.voila_config``):
+Two servers with the same settings (``somequiz.ui.server.app.voila_config``):
 - the learner server (``somequiz serve``) on the shipped course, SQLite store in a temp folder;
 - a plain Voilà (``bench/voila_plain.py``) on ``bench/notebooks``: (a) a bare page with one
   ipywidgets button, (b) a jupyterquiz quiz (client-side grading).
@@ -46,7 +46,7 @@ from common import (
 )
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from somequiz import chromium
+from somequiz.reports import chromium
 
 CHROMIUM = str(chromium.CHROMIUM)
 CHROMIUM_ARGS = chromium.FLAGS
@@ -77,7 +77,7 @@ TTI_SCRIPT = """
 """
 
 # The course page only: the moment the start screen's widget has taken over the screen painted
-# as HTML (somequiz/ui/first_paint.py). Before it, a press is held; from it, sent at once.
+# as HTML (somequiz/ui/kernel/first_paint.py). Before it, a press is held; from it, sent at once.
 LIVE_SCRIPT = """
 (() => {
   const live = () => !!document.querySelector(".sq-root .sq-lang")

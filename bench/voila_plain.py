@@ -11,7 +11,7 @@ from pathlib import Path
 
 from voila.app import Voila
 
-from somequiz.ui.server import voila_config
+from somequiz.ui.server.app import voila_config
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from somequiz.config import settings
-from somequiz.content import Content, load_content
-from somequiz.store import Store
+from somequiz.content.folder import Content, load_content
+from somequiz.records.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

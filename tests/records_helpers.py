@@ -13,11 +13,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from somequiz.config import settings
-from somequiz.content import Content
-from somequiz.engine import graph
+from somequiz.content import graph
+from somequiz.content.folder import Content
+from somequiz.content.hashing import course_hash, model_hash
 from somequiz.engine.scoring import CourseResult, CourseRun
-from somequiz.hashing import course_hash, model_hash
-from somequiz.store import Attempt, Completion, Store
+from somequiz.records.store import Attempt, Completion, Store
 
 
 def run_course(

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from somequiz.cli import main
 from somequiz.config import settings
-from somequiz.content import load_content
+from somequiz.content.folder import load_content
 
 ROOT = Path(__file__).parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

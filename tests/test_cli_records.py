@@ -14,9 +14,9 @@ from sqlalchemy import update
 
 from somequiz.cli import main
 from somequiz.config import settings
-from somequiz.content import Content
-from somequiz.store import Store
-from somequiz.tables import CompletionRow
+from somequiz.content.folder import Content
+from somequiz.records.store import Store
+from somequiz.records.tables import CompletionRow
 
 ROSTER = Path(__file__).resolve().parent / "fixtures" / "roster"
 

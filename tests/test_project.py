@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from somequiz.cli import main
 from somequiz.config import settings
-from somequiz.schema import field_names, schema_files
+from somequiz.content.schema import field_names, schema_files
 
 ROOT = Path(__file__).parents[1]
 

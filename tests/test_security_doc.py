@@ -9,7 +9,7 @@ import pytest
 
 from somequiz.commands import staff
 from somequiz.errors import ConfigError
-from somequiz.ui.server import learner_root, voila_config
+from somequiz.ui.server.app import learner_root, voila_config
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMED = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")

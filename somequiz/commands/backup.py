@@ -8,7 +8,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from somequiz.config import settings
-from somequiz.store import backup_sqlite
+from somequiz.records.store import backup_sqlite
 
 
 @click.command()

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import click
 
-from somequiz import fingerprint as fingerprints
 from somequiz.config import settings
-from somequiz.content import Content, check_paths, load_content
-from somequiz.coverage import coverage as coverage_of
-from somequiz.coverage import render as render_coverage
-from somequiz.diff import diff
+from somequiz.content import fingerprint as fingerprints
+from somequiz.content.diff import diff
+from somequiz.content.folder import Content, check_paths, load_content
+from somequiz.content.schema import schema_files
+from somequiz.content.text import LANGS, Lang
 from somequiz.errors import ContentError
-from somequiz.preview import preview as render_preview
-from somequiz.review import write_review_sheet
-from somequiz.schema import schema_files
-from somequiz.text import LANGS, Lang
+from somequiz.reports.coverage import coverage as coverage_of
+from somequiz.reports.coverage import render as render_coverage
+from somequiz.reports.preview import preview as render_preview
+from somequiz.reports.review import write_review_sheet
 
 
 @click.command()

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from somequiz.config import settings
-from somequiz.content import load_content
-from somequiz.ui.notebooks import COURSE_NOTEBOOK, sync_notebooks
-from somequiz.ui.server import learner_root
-from somequiz.ui.server import serve as run_server
+from somequiz.content.folder import load_content
+from somequiz.ui.server.app import learner_root
+from somequiz.ui.server.app import serve as run_server
+from somequiz.ui.server.notebooks import COURSE_NOTEBOOK, sync_notebooks
 
 
 @click.command()

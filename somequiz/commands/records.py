@@ -13,9 +13,9 @@ from typing import cast, get_args
 import click
 
 from somequiz.config import settings
-from somequiz.content import Content, load_content
+from somequiz.content.folder import Content, load_content
 from somequiz.errors import ConfigError, ExportError
-from somequiz.store import Store
+from somequiz.records.store import Store
 
 
 @contextmanager
@@ -50,7 +50,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Päivitä tietokannan rakenne uusimpaan versioon."""
-    from somequiz.store import current_revision
+    from somequiz.records.store import current_revision
 
     with _store() as store:
         revision = current_revision(store.engine)
@@ -81,7 +81,7 @@ def db_retention(years: int | None) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 def demo_data(learners: int, seed: int) -> None:
     """Täytä tietokanta keksityillä mutta kelvollisilla suorituksilla (demoja ja testejä varten)."""
-    from somequiz.demo import generate
+    from somequiz.course.demo import generate
 
     with _store() as store:
         summary = generate(store, _content(), learners=learners, seed=seed)
@@ -102,7 +102,7 @@ def roster() -> None:
 @click.option("--replace", is_flag=True, help="Poista listalta ne, joita tiedostossa ei ole.")
 def roster_import(file: Path, replace: bool) -> None:
     """Tuo henkilöstölista CSV- tai XLSX-tiedostosta (kaikki tai ei mitään)."""
-    from somequiz.roster import read_roster
+    from somequiz.reports.roster import read_roster
 
     entries = read_roster(file)
     with _store() as store:
@@ -204,7 +204,7 @@ def export(
     output: Path | None,
 ) -> None:
     """Vie suoritukset Exceliin, CSV:ksi tai xAPI-lausekkeiksi."""
-    from somequiz import export as exporting
+    from somequiz.reports import export as exporting
 
     day = _parse_date(since)
     content = _content()
@@ -239,7 +239,7 @@ def _export_xapi(
 ) -> None:
     import pandas as pd
 
-    from somequiz import xapi
+    from somequiz.reports import xapi
 
     since = pd.Timestamp(datetime.combine(day, datetime.min.time(), UTC)) if day else None
     items = list(xapi.statements(store, content, since=since, unit=unit, pseudonymous=pseudonymous))
@@ -266,7 +266,7 @@ def _export_xapi(
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 def report(output: Path) -> None:
     """Kirjoita HR-raportti (dashboard ilman koodia) HTML-tiedostoksi sähköpostia varten."""
-    from somequiz.dashboard import render_report
+    from somequiz.reports.dashboard import render_report
 
     render_report(output, env=dict(os.environ))
     click.echo(f"Kirjoitettu {output}")

@@ -10,7 +10,7 @@ import click
 
 from somequiz.config import settings
 from somequiz.errors import ConfigError
-from somequiz.ui.server import notebooks_root, serve
+from somequiz.ui.server.app import notebooks_root, serve
 
 # (folder under notebooks/, page, environment variable for a fixed token, default port)
 _SERVERS = {

@@ -18,14 +18,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from somequiz.content import Content
+from somequiz.content.folder import Content
+from somequiz.content.hashing import course_hash, scenario_hash
+from somequiz.content.models import Choice, Step
 from somequiz.course import order
 from somequiz.engine.scoring import Answer, CourseResult, CourseRun, Feedback, ScenarioRun
 from somequiz.errors import AnswerError
-from somequiz.hashing import course_hash, scenario_hash
 from somequiz.records.sessions import BrowserSessions
-from somequiz.scenario import Choice, Step
-from somequiz.store import Attempt, Completion, Learner, Store
+from somequiz.records.store import Attempt, Completion, Learner, Store
 
 Standing = Literal["new", "resumed", "passed_before", "tries_spent"]
 Status = Literal["todo", "in_progress", "done", "failed", "failed_final"]

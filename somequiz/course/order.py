@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from somequiz.scenario import Choice, Step
+from somequiz.content.models import Choice, Step
 
 
 def seed(attempt_id: str, scenario_id: str, scenario_try: int, step_id: str) -> int:

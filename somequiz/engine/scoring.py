@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from somequiz.engine import graph
-from somequiz.errors import AnswerError
-from somequiz.scenario import (
+from somequiz.content import graph
+from somequiz.content.models import (
     SEVERITIES,
     Catalogue,
     Choice,
@@ -31,6 +30,7 @@ from somequiz.scenario import (
     Severity,
     Step,
 )
+from somequiz.errors import AnswerError
 
 _RANK = {severity: n for n, severity in enumerate(SEVERITIES)}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from somequiz.i18n.en import EN
 from somequiz.i18n.fi import FI
+from somequiz.i18n.langs import DEFAULT_LANG, Lang
 from somequiz.i18n.sv import SV
-from somequiz.lang import DEFAULT_LANG, Lang
 
 __all__ = ["CATALOGUE", "EN", "FI", "SV", "Messages", "message"]
 

@@ -155,7 +155,7 @@ FI: dict[str, str] = {
     "theme_information-security": "Tietoturva",
     "theme_law-and-sanctions": "Laki ja seuraamukset",
     "theme_conduct": "Käyttäytyminen",
-    # The learner server's own pages when it turns a visitor away (somequiz.ui.limits)
+    # The learner server's own pages when it turns a visitor away (somequiz.ui.server.limits)
     "busy_title": "Kurssi on juuri nyt täynnä",
     "busy_full": "Kurssi on juuri nyt täynnä – yritä hetken päästä uudelleen.",
     "busy_rate_title": "Hetki, ole hyvä",

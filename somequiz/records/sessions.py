@@ -1,7 +1,7 @@
 """Browser sessions: which learner a browser signed in as, for a reload or Back.
 
 The browser's id comes from a signed, HttpOnly, SameSite cookie that the learner server sets
-(:mod:`somequiz.ui.browser`); only its hash is stored. A session lasts ``HOURS`` at most and
+(:mod:`somequiz.ui.server.browser`); only its hash is stored. A session lasts ``HOURS`` at most and
 ends when the learner chooses "not me" (switch user).
 """
 
@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
 
-from somequiz.store import Learner, Store, now
-from somequiz.tables import BrowserSessionRow, LearnerRow
+from somequiz.records.store import Learner, Store, now
+from somequiz.records.tables import BrowserSessionRow, LearnerRow
 
 HOURS = 12
 

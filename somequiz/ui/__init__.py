@@ -1,7 +1,7 @@
 """The learner course in Voilà: the only package that imports ipywidgets and anywidget.
 
-A learner page's kernel imports this module and :mod:`somequiz.ui.relay` only; keep both
-free of pydantic, SQLAlchemy and Jinja (see :mod:`somequiz.ui.service` for why).
+A learner page's kernel imports this module and :mod:`somequiz.ui.kernel.relay` only; keep both
+free of pydantic, SQLAlchemy and Jinja (see :mod:`somequiz.ui.service.process` for why).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ def _page(scenario_id: str | None) -> Any:
     from IPython.display import display
 
     from somequiz.ui.errors import setup_logging
-    from somequiz.ui.first_paint import first_paint
     from somequiz.ui.identity import page_browser, sso_identity
-    from somequiz.ui.relay import Client, Relay, SocketClient
+    from somequiz.ui.kernel.first_paint import first_paint
+    from somequiz.ui.kernel.relay import Client, Relay, SocketClient
 
     setup_logging()
     sockets = [path for path in os.environ.get(SOCKET_ENV, "").split(os.pathsep) if path]
@@ -34,7 +34,7 @@ def _page(scenario_id: str | None) -> Any:
         client = SocketClient(sockets[os.getpid() % len(sockets)])
     else:
         # Outside the learner server (a developer's Jupyter, nbconvert): an in-process service.
-        from somequiz.ui.service import local_client
+        from somequiz.ui.service.process import local_client
 
         client = local_client()
     relay = Relay(client, scenario_id=scenario_id, sso=sso_identity(), browser=page_browser())

@@ -41,8 +41,8 @@ from jupyter_client.provisioning.factory import KernelProvisionerFactory
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from somequiz.errors import ServiceError
-from somequiz.ui import kernel
-from somequiz.ui.kernel import FORK_SOCKET_ENV
+from somequiz.ui.kernel import kernel
+from somequiz.ui.kernel.main import FORK_SOCKET_ENV
 
 log = logging.getLogger("somequiz.ui.forkserver")
 #: A forked kernel's process name (``/proc/<pid>/comm``): its command line is the fork
@@ -264,7 +264,7 @@ class ForkProvisioner(LocalProvisioner):
     """
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        """Fork the kernel for ``cmd`` (``python -m somequiz.ui.kernel -f FILE``)."""
+        """Fork the kernel for ``cmd`` (``python -m somequiz.ui.kernel.main -f FILE``)."""
         socket_path = os.environ.get(FORK_SOCKET_ENV, "")
         if not socket_path or cmd[1:3] != ["-m", kernel.MODULE]:
             return await super().launch_kernel(cmd, **kwargs)

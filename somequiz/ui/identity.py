@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 HEADER_ENV = "SOMEQUIZ_IDENTITY_HEADER"
 # The page's browser, as the learner server verified it from its signed cookie before it
-# started the kernel (somequiz.ui.browser); the browser cannot set a kernel's environment.
+# started the kernel (somequiz.ui.server.browser); the browser cannot set a kernel's environment.
 BROWSER_ENV = "SOMEQUIZ_BROWSER"
 NAME_HEADER_ENV = "SOMEQUIZ_IDENTITY_NAME_HEADER"
 

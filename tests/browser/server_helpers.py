@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from somequiz import chromium
+from somequiz.reports import chromium
 
 # Shared with the benchmarks in bench/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

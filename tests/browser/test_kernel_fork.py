@@ -13,9 +13,9 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from playwright.sync_api import Page, expect
 from server_helpers import Server
 
-from somequiz.ui.browser import COOKIE
 from somequiz.ui.forkserver import KERNEL_NAME
 from somequiz.ui.identity import BROWSER_ENV
+from somequiz.ui.server.browser import COOKIE
 
 
 def browser_id(page: Page) -> str:

@@ -11,7 +11,7 @@ from browser_helpers import TIMEOUT, next_step, open_course, shot, sign_in
 from playwright.sync_api import Page, expect
 from server_helpers import ROOT, Server, start_server, stop_server
 
-from somequiz.content import load_content
+from somequiz.content.folder import load_content
 
 SHIPPED = ROOT / "scenarios"
 

@@ -24,8 +24,8 @@ from browser_helpers import (
 from playwright.sync_api import Page, expect
 from server_helpers import UI_COURSE, Server
 
-from somequiz.content import load_content
-from somequiz.store import Store
+from somequiz.content.folder import load_content
+from somequiz.records.store import Store
 
 PRIVATE = [
     "/voila/files/../../../scenarios/course.yaml",

@@ -50,7 +50,7 @@ def test_trainer_sees_graph_and_coverage(trainer: Server, page: Page, artifacts:
 
 def test_studio_page_loads_every_time(trainer: Server, browser: Browser) -> None:
     # Voilà's wait for the studio cell's reply sometimes never ended (a missed wake-up of
-    # its socket: somequiz.ui.kernel_client.PatientChannel); 1 to 4 of 25-30 loads hung.
+    # its socket: somequiz.ui.server.kernel_client.PatientChannel); 1 to 4 of 25-30 loads hung.
     for _ in range(8):
         context = browser.new_context()
         try:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
-from somequiz.content import Content
+from somequiz.content.folder import Content
+from somequiz.content.models import Choice
 from somequiz.course import order
 from somequiz.engine.scoring import CourseRun
-from somequiz.scenario import Choice
 
 # A strategy sees the options as shown and whether the step asks for one or for all that apply.
 Pick = Callable[[list[Choice], random.Random, bool], list[Choice]]

@@ -7,9 +7,9 @@ from collections import Counter
 from click.testing import CliRunner
 
 from somequiz.cli import main
-from somequiz.content import Content
+from somequiz.content.folder import Content
+from somequiz.content.models import Step
 from somequiz.course import order
-from somequiz.scenario import Step
 
 STEP = Step.model_validate(
     {

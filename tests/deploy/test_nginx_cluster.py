@@ -5,7 +5,7 @@ from __future__ import annotations
 from nginx_cluster import Cluster, load
 from sqlalchemy import create_engine, func, select
 
-from somequiz.tables import AnswerRow, AttemptRow, CompletionRow, LearnerRow
+from somequiz.records.tables import AnswerRow, AttemptRow, CompletionRow, LearnerRow
 
 
 def _rows(db_url: str, employee_number: str) -> tuple[list[tuple[str, int, str]], int, int]:

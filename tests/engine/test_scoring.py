@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somequiz.content import Content
-from somequiz.engine import graph
+from somequiz.content import graph
+from somequiz.content.folder import Content
+from somequiz.content.loader import load_model
+from somequiz.content.models import Course, Scenario
 from somequiz.engine.scoring import CourseRun, Reason, ScenarioRun
 from somequiz.errors import AnswerError
-from somequiz.loader import load_model
-from somequiz.scenario import Course, Scenario
 
 MINIMAL = Path(__file__).parents[1] / "fixtures" / "valid" / "minimal.yaml"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fault_helpers import mount
 
-from somequiz.content import Content, load_content
+from somequiz.content.folder import Content, load_content
 
 UI_COURSE = Path(__file__).resolve().parents[1] / "fixtures" / "ui-course"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ui.ui_helpers import answer, best_indices, next_step, sign_in
 
-from somequiz.content import Content
-from somequiz.store import Store, StoredAnswer
-from somequiz.ui.session import LearnerSession
+from somequiz.content.folder import Content
+from somequiz.records.store import Store, StoredAnswer
+from somequiz.ui.service.session import LearnerSession
 
 __all__ = [
     "answer",

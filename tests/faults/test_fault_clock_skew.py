@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fault_helpers import answers_of, best, next_step, sign_in
 
-import somequiz.store as store_module
-from somequiz.content import Content
-from somequiz.store import Store
-from somequiz.ui.session import LearnerSession
+import somequiz.records.store as store_module
+from somequiz.content.folder import Content
+from somequiz.records.store import Store
+from somequiz.ui.service.session import LearnerSession
 
 SKEW = timedelta(hours=3)
 

@@ -16,10 +16,10 @@ from fault_helpers import answers_of, best, first_step_answered, next_step, sign
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from somequiz.content import Content
+from somequiz.content.folder import Content
 from somequiz.errors import StoreError
-from somequiz.store import Store
-from somequiz.ui.session import LearnerSession
+from somequiz.records.store import Store
+from somequiz.ui.service.session import LearnerSession
 
 pytestmark = pytest.mark.postgres
 

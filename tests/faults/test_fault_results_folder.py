@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fault_helpers import answers_of, best, first_step_answered, remount
 
-from somequiz.content import Content
+from somequiz.content.folder import Content
 from somequiz.errors import StoreError
-from somequiz.store import Store
-from somequiz.ui.session import LearnerSession
+from somequiz.records.store import Store
+from somequiz.ui.service.session import LearnerSession
 
 Disk = Callable[[str], Path]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from ui_helpers import UI_COURSE
 
-from somequiz.content import Content, load_content
-from somequiz.store import Store
-from somequiz.ui.session import LearnerSession
+from somequiz.content.folder import Content, load_content
+from somequiz.records.store import Store
+from somequiz.ui.service.session import LearnerSession
 
 
 @pytest.fixture(scope="session")

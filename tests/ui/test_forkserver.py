@@ -17,7 +17,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from somequiz.ui import SOCKET_ENV
 from somequiz.ui.forkserver import KERNEL_NAME, ForkedKernel, ForkServer
 from somequiz.ui.identity import BROWSER_ENV
-from somequiz.ui.kernel import FORK_SOCKET_ENV, MEMORY_CEILING, PageKernelSpecs
+from somequiz.ui.kernel.main import FORK_SOCKET_ENV, MEMORY_CEILING, PageKernelSpecs
 
 CHECK = (
     "import os, resource, ipywidgets.widgets.widget as w\n"
@@ -144,7 +144,7 @@ def test_without_a_fork_server_kernels_are_spawned(
     manager, client = start("browser-five", tmp_path)
     try:
         process = psutil.Process(manager.provisioner.pid)  # type: ignore[union-attr]
-        assert "somequiz.ui.kernel" in process.cmdline()
+        assert "somequiz.ui.kernel.main" in process.cmdline()
         assert run(client, CHECK).split()[0] == "browser-five"
     finally:
         stop(manager, client)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import get_args
 
 from somequiz import ui
+from somequiz.content.models import SEVERITIES, THEMES, Channel
 from somequiz.i18n import CATALOGUE, FI, message
-from somequiz.scenario import SEVERITIES, THEMES, Channel
 
 UI = Path(ui.__file__).parent
 KEY = re.compile(r"""\bt\(\s*["']([a-z_-]+)["']\s*[,)]""")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from somequiz.scenario import Scenario
-from somequiz.ui.session import LearnerSession
+from somequiz.content.models import Scenario
+from somequiz.ui.service.session import LearnerSession
 
 UI_COURSE = Path(__file__).resolve().parents[1] / "fixtures" / "ui-course"
 IDENTITY = {"name": "Testi Oppija", "employee_number": "T100", "unit": "Hallinto"}

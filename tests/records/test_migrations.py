@@ -1,0 +1,152 @@
+"""Migrations: from an empty database to the newest, and from the previous revision with data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import column, insert, inspect, table
+
+from somequiz.records.store import (
+    SCHEMA_REVISION,
+    Store,
+    current_revision,
+    make_engine,
+    up_to_date,
+    upgrade,
+)
+
+
+def test_from_empty_database_to_newest(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    upgrade(engine)  # a second run changes nothing
+    assert current_revision(engine) == "0006"
+    names = set(inspect(engine).get_table_names())
+    assert {
+        "learners",
+        "attempts",
+        "answers",
+        "completions",
+        "flags",
+        "roster",
+        "erasures",
+        "content_versions",
+    } <= names
+    indexes = {i["name"] for i in inspect(engine).get_indexes("answers")}
+    assert "ix_answers_answered_at" in indexes
+    engine.dispose()
+
+
+def test_from_previous_revision_keeps_data(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    assert "roster" not in inspect(engine).get_table_names()
+    learners = table(
+        "learners",
+        column("id"),
+        column("learner_key"),
+        column("name"),
+        column("employee_number"),
+        column("unit"),
+        column("email"),
+        column("created_at"),
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            insert(learners).values(
+                id=1,
+                learner_key="emp:E1",
+                name="Ennen Päivitystä",
+                employee_number="E1",
+                unit="Kotihoito",
+                email=None,
+                created_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    store = Store(db_url)  # migrates on start
+    try:
+        assert current_revision(store.engine) == "0006"
+        found = store.find_learner("E1")
+        assert found is not None and found.name == "Ennen Päivitystä"
+        assert store.roster_frame().empty
+    finally:
+        store.close()
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from somequiz.records.tables import Base
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_schema_revision_is_the_newest_migration(db_url: str) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from somequiz.records.store import _MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+    engine = make_engine(db_url)
+    assert not up_to_date(engine)  # empty: Store() must migrate
+    upgrade(engine, "0002")
+    assert not up_to_date(engine)
+    Store(db_url).close()
+    assert up_to_date(engine) and current_revision(engine) == SCHEMA_REVISION
+    engine.dispose()
+
+
+def test_duplicate_notes_shrink_to_the_latest_per_step(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0005")
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = {
+        "learners": [
+            {"id": 1, "learner_key": "emp:F1", "name": "Huomauttaja", "created_at": moment}
+        ],
+        "attempts": [
+            {
+                "id": "a1",
+                "learner_id": 1,
+                "course_id": "c",
+                "course_version": 1,
+                "course_hash": "h",
+                "lang": "fi",
+                "status": "in_progress",
+                "started_at": moment,
+            }
+        ],
+        "flags": [
+            {
+                "id": n,
+                "attempt_id": "a1",
+                "scenario_id": "s",
+                "step_id": step,
+                "comment": f"n{n}",
+                "created_at": moment,
+            }
+            for n, step in [(1, "x"), (2, "x"), (3, "y"), (4, "x")]
+        ],
+    }
+    with engine.begin() as connection:
+        for name, values in rows.items():
+            columns = [column(key) for key in values[0]]
+            connection.execute(insert(table(name, *columns)), values)
+    upgrade(engine)
+    with engine.begin() as connection:
+        kept = connection.execute(
+            table("flags", column("id"), column("comment")).select().order_by(column("id"))
+        ).all()
+    assert [tuple(r) for r in kept] == [(3, "n3"), (4, "n4")]
+    engine.dispose()
