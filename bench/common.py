@@ -19,6 +19,11 @@ from pathlib import Path
 import psutil
 import requests
 
+try:
+    from somequiz.ui.server.forkserver import KERNEL_NAME
+except ImportError:  # a checkout from before the fork server (a "before" run)
+    KERNEL_NAME = ""
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -102,11 +107,12 @@ def stop_server(process: subprocess.Popen[bytes], *, hard: bool = False) -> None
 
 
 def is_kernel(process: psutil.Process) -> bool:
-    """Whether ``process`` is a kernel: started with a ``kernel-….json`` connection file.
+    """Whether ``process`` is a kernel: started with a ``kernel-….json`` connection file, or
+    forked by a learner server's fork server (named so: its command line is the fork server's).
 
     (Pages' kernels run ``somequiz.ui.kernel.main``, staff notebooks may run ``ipykernel``.)
     """
-    return any(
+    return process.name() == KERNEL_NAME or any(
         arg.endswith(".json") and Path(arg).name.startswith("kernel-") for arg in process.cmdline()
     )
 

@@ -441,7 +441,8 @@ def start_server(
     environ = dict(env or {})
     if db_url:
         environ["SOMEQUIZ_DB_URL"] = db_url
-    return start_somequiz("serve", results, scenarios, env=environ)
+    # A shared, busy machine can take a minute or more to start the server and its helpers.
+    return start_somequiz("serve", results, scenarios, env=environ, timeout=240)
 
 
 def listener(port: int) -> psutil.Process | None:
@@ -530,6 +531,93 @@ class MemoryWatch:
                 self.peak = sample
 
 
+@dataclass
+class CpuSample:
+    """CPU seconds used so far by servers and everything below them."""
+
+    server: float = 0.0
+    kernels: float = 0.0
+    helpers: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """All of it."""
+        return self.server + self.kernels + self.helpers
+
+    def minus(self, earlier: CpuSample) -> CpuSample:
+        """What was used since ``earlier``."""
+        return CpuSample(
+            self.server - earlier.server,
+            self.kernels - earlier.kernels,
+            self.helpers - earlier.helpers,
+        )
+
+
+def cpu(servers: Sequence[psutil.Process]) -> CpuSample:
+    """CPU (user + system) of ``servers``, their live descendants and the children they reaped.
+
+    A page's kernel ends with its page: its CPU is then in its parent's ``children_*`` times
+    (a server, or a fork server), which are counted as kernels' CPU. Course service processes
+    and fork servers are "helpers".
+    """
+    sample = CpuSample()
+    for server in servers:
+        with contextlib.suppress(psutil.Error):
+            times = server.cpu_times()
+            sample.server += times.user + times.system
+            sample.kernels += times.children_user + times.children_system
+            for child in server.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    times = child.cpu_times()
+                    own = times.user + times.system
+                    if is_kernel(child):
+                        sample.kernels += own
+                    else:
+                        sample.helpers += own
+                    sample.kernels += times.children_user + times.children_system
+    return sample
+
+
+def kernel_count(servers: Sequence[psutil.Process]) -> int:
+    """Live kernels below ``servers``."""
+    count = 0
+    for server in servers:
+        with contextlib.suppress(psutil.Error):
+            for child in server.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    count += is_kernel(child)
+    return count
+
+
+def settle(servers: Sequence[psutil.Process], kernels: int, timeout_s: float = 30.0) -> None:
+    """Wait until ``kernels`` kernels live below ``servers`` (closed ones gone, a pool full)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if kernel_count(servers) == kernels:
+            time.sleep(0.5)  # a refill or a reap under way shows up within this
+            if kernel_count(servers) == kernels:
+                return
+        time.sleep(0.1)
+
+
+def page_start_cpu(url: str, servers: Sequence[psutil.Process], pages: int) -> CpuSample:
+    """CPU per page start: ``pages`` pages opened and closed one after another, on a quiet server.
+
+    Each page is loaded with its widgets (as in a run) and closed with its beacon; the next
+    starts once its kernel is gone and a pool, if any, is full again, so that the refill is
+    counted too.
+    """
+    idle = kernel_count(servers)
+    before = cpu(servers)
+    for n in range(pages):
+        learner = SimulatedLearner(url, 240 + n, "CPU")
+        learner.open_page()
+        learner.close_page()
+        settle(servers, idle)
+    used = cpu(servers).minus(before)
+    return CpuSample(used.server / pages, used.kernels / pages, used.helpers / pages)
+
+
 # Records
 
 
@@ -597,6 +685,8 @@ class Report:
     memory_peak: MemorySample | None
     results: list[LearnerResult]
     client_cpu_s: float = 0.0
+    run_cpu: CpuSample | None = None  # the servers' and kernels' CPU over the run
+    page_start_cpu: CpuSample | None = None  # per page start, on a quiet server (--page-starts)
 
     def summary(self) -> dict[str, Any]:
         """The figures as plain numbers (JSON)."""
@@ -615,6 +705,11 @@ class Report:
             "errors": len(self.errors),
             "client_cpu_s": round(self.client_cpu_s, 1),
         }
+        if self.run_cpu is not None:
+            figures["run_cpu_s"] = _cpu_figures(self.run_cpu, 1)
+            figures["run_cpu_per_learner_s"] = round(self.run_cpu.total / self.learners, 3)
+        if self.page_start_cpu is not None:
+            figures["page_start_cpu_s"] = _cpu_figures(self.page_start_cpu, 3)
         if peak is not None:
             idle_server = self.memory_idle.server_rss if self.memory_idle else 0.0
             figures["memory_mib"] = {
@@ -629,6 +724,15 @@ class Report:
                 "pss_per_learner": round(peak.total_pss / max(peak.kernels, 1), 1),
             }
         return figures
+
+
+def _cpu_figures(sample: CpuSample, digits: int) -> dict[str, float]:
+    return {
+        "server": round(sample.server, digits),
+        "kernels": round(sample.kernels, digits),
+        "helpers": round(sample.helpers, digits),
+        "total": round(sample.total, digits),
+    }
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -658,11 +762,14 @@ def run_load(
     servers: Sequence[psutil.Process] = (),
     run_id: str | None = None,
     cookies: Sequence[Mapping[str, str]] = (),
+    page_starts: int = 0,
 ) -> Report:
     """Run ``learners`` simulated learners at once against ``url`` and gather the figures.
 
     ``cookies[i]`` is what learner i's browser already holds (e.g. a route cookie).
+    ``page_starts`` pages are first opened one by one to measure the CPU of a page start.
     """
+    per_page = page_start_cpu(url, servers, page_starts) if page_starts and servers else None
     run = run_id or uuid.uuid4().hex[:6].upper()
     simulated = [
         SimulatedLearner(
@@ -678,6 +785,7 @@ def run_load(
     ]
     began = time.monotonic()
     cpu_before = psutil.Process().cpu_times()
+    servers_before = cpu(servers)
     with MemoryWatch(servers) as watch:
         threads = []
         for n, learner in enumerate(simulated):
@@ -689,6 +797,7 @@ def run_load(
             thread.join()
     wall = time.monotonic() - began
     cpu_after = psutil.Process().cpu_times()
+    run_cpu = cpu(servers).minus(servers_before) if servers else None
     client_cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     results = [s.result for s in simulated]
     counts = recorded(db_url, run) if db_url else None
@@ -710,6 +819,8 @@ def run_load(
         memory_peak=watch.peak,
         results=results,
         client_cpu_s=client_cpu,
+        run_cpu=run_cpu,
+        page_start_cpu=per_page,
     )
 
 
@@ -743,6 +854,11 @@ def print_report(report: Report) -> None:
         "errors",
         note=f"{report.failed_learners} learners did not finish",
     )
+    for name in ("run_cpu_s", "page_start_cpu_s"):
+        for key, value in figures.get(name, {}).items():
+            figure(f"load.{n}.{name.removesuffix('_s')}.{key}", value, "CPU-s")
+    if "run_cpu_per_learner_s" in figures:
+        figure(f"load.{n}.run_cpu.per_learner", figures["run_cpu_per_learner_s"], "CPU-s")
     for key, value in figures.get("memory_mib", {}).items():
         figure(f"load.{n}.memory.{key}", value, "MiB" if key != "kernels_at_peak" else "kernels")
     for line in report.errors[:10]:
@@ -778,6 +894,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=1,
         help="learner processes to start; above 1 behind nginx (deploy/), --db-url required",
+    )
+    parser.add_argument(
+        "--page-starts",
+        type=int,
+        default=0,
+        help="first open and close this many pages one by one: CPU per page start",
     )
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = parser.parse_args(argv)
@@ -816,6 +938,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout_s=args.timeout,
             db_url=db_url,
             servers=processes,
+            page_starts=args.page_starts,
         )
     print_report(report)
     print(f"# after: {machine()[3]}")

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     session_idle_timeout: int = 4 * 3600
     # Course service processes per learner server (grading, storing); about one per core.
     service_processes: int = 2
+    # Learner pages' kernels are forked from a warm process (somequiz.ui.server.forkserver): a page
+    # start costs a third of the CPU. Off: each kernel is a new Python process.
+    kernel_fork_server: bool = True
 
     def database_url(self) -> str:
         """The configured database URL, by default a SQLite file under ``results``."""

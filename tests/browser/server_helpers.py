@@ -50,6 +50,17 @@ class Server:
         """The server's running kernels."""
         return kernel_processes(self.process.pid)
 
+    def kernel(self, kernel_id: str) -> psutil.Process:
+        """The process of kernel ``kernel_id``: the one bound to its sockets (a forked kernel's
+        command line does not name its connection file)."""
+        (found,) = [
+            k
+            for k in self.kernels()
+            if any(kernel_id in a for a in k.cmdline())
+            or any(kernel_id in str(c.laddr) for c in k.net_connections(kind="unix"))
+        ]
+        return found
+
     def database(self) -> str:
         """The server's database URL."""
         return f"sqlite:///{self.results / 'somequiz.db'}"

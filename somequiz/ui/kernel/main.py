@@ -15,7 +15,7 @@ for. Three things differ from the stock ``python3`` kernel, measured on this mac
 Learner kernels also guard against their page's browser (issue 16): ipywidgets does not echo
 the browser's state updates back (the page sends none, and each echo was one more copy for the
 server to hold), the kernel's memory has a ceiling (:data:`MEMORY_CEILING`), and what goes wrong
-in the kernel is logged in the server's log, not sent to the page (:func:`_keep_errors_to_the_log`).
+in the kernel is logged in the server's log, not sent to the page (:func:`keep_errors_to_the_log`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpec
 
 from somequiz.ui import SOCKET_ENV
 
+MODULE = "somequiz.ui.kernel.main"
+#: Where the learner server tells its kernel provisioner the fork server's socket.
+FORK_SOCKET_ENV = "SOMEQUIZ_FORK_SOCKET"
+
 PRELOADED = ("somequiz.ui.kernel.relay", "somequiz.ui.kernel.first_paint", "somequiz.ui.identity")
 #: A learner kernel's data memory at most (``RLIMIT_DATA``: heap and private mappings, thread
 #: stacks included). A page's kernel holds about 130 MiB of it (47 MiB resident) and no more
@@ -39,7 +43,8 @@ PRELOADED = ("somequiz.ui.kernel.relay", "somequiz.ui.kernel.first_paint", "some
 MEMORY_CEILING = 512 * 1024 * 1024
 
 
-def _guard_learner_kernel() -> None:
+def guard_learner_kernel() -> None:
+    """No widget echo, and the memory ceiling (learner kernels)."""
     # Read by ipywidgets when first imported: set before anything imports it.
     os.environ["JUPYTER_WIDGETS_ECHO"] = "0"
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
@@ -47,7 +52,7 @@ def _guard_learner_kernel() -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (ceiling, ceiling))
 
 
-def _keep_errors_to_the_log(app: Any) -> None:
+def keep_errors_to_the_log(app: Any) -> None:
     """Tracebacks, library warnings and versions stay out of what the page's browser gets.
 
     A malformed widget message from the browser made ipywidgets send the kernel's traceback
@@ -75,35 +80,50 @@ def _preload() -> None:
         importlib.import_module(name)
 
 
-def main() -> None:
-    """Run the kernel (``python -m somequiz.ui.kernel.main -f {connection_file}``)."""
-    learner = bool(os.environ.get(SOCKET_ENV))  # set by the learner server only
-    if learner:
-        _guard_learner_kernel()
+def initialise(argv: list[str]) -> Any:
+    """IPython's kernel app, initialised on ``argv`` (``-f {connection_file}``), not started."""
     # None in sys.modules makes `import debugpy` fail: ipykernel then runs without a debugger.
     sys.modules["debugpy"] = None  # type: ignore[assignment]
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(["--HistoryManager.enabled=False", *sys.argv[1:]])
+    app.initialize(["--HistoryManager.enabled=False", *argv])
+    return app
+
+
+def main() -> None:
+    """Run the kernel (``python -m somequiz.ui.kernel.main -f {connection_file}``)."""
+    learner = bool(os.environ.get(SOCKET_ENV))  # set by the learner server only
     if learner:
-        _keep_errors_to_the_log(app)
+        guard_learner_kernel()
+    app = initialise(sys.argv[1:])
+    if learner:
+        keep_errors_to_the_log(app)
         threading.Thread(target=_preload, name="somequiz-preload", daemon=True).start()
     app.start()
 
 
 class PageKernelSpecs(KernelSpecManager):
-    """Voilà's kernel specs: the notebooks' ``python3`` is run as this module's kernel."""
+    """Voilà's kernel specs: the notebooks' ``python3`` is run as this module's kernel.
+
+    In a learner server with a fork server, the kernel is forked from it
+    (:mod:`somequiz.ui.server.forkserver`) rather than started as a new process.
+    """
 
     def get_kernel_spec(self, kernel_name: str) -> Any:
         """The lean kernel for ``python3``; any other kernel as installed."""
         if kernel_name != NATIVE_KERNEL_NAME:
             return super().get_kernel_spec(kernel_name)
+        metadata: dict[str, Any] = {"debugger": False}
+        if os.environ.get(FORK_SOCKET_ENV):
+            from somequiz.ui.server.forkserver import use_fork_provisioner
+
+            metadata["kernel_provisioner"] = use_fork_provisioner()
         return KernelSpec(
-            argv=[sys.executable, "-m", "somequiz.ui.kernel.main", "-f", "{connection_file}"],
+            argv=[sys.executable, "-m", MODULE, "-f", "{connection_file}"],
             display_name="Python 3 (SoMe-koulutus)",
             language="python",
-            metadata={"debugger": False},
+            metadata=metadata,
         )
 
 

@@ -267,6 +267,8 @@ def _voila(course_service: bool) -> type[Any]:
     from voila.app import Voila
 
     from somequiz.ui import SOCKET_ENV
+    from somequiz.ui.kernel.main import FORK_SOCKET_ENV
+    from somequiz.ui.server.forkserver import ForkServer
     from somequiz.ui.service.process import ServiceProcesses
 
     class SomequizVoila(Voila):  # type: ignore[misc]
@@ -286,6 +288,10 @@ def _voila(course_service: bool) -> type[Any]:
             )
             sockets = self.somequiz_services.start()
             os.environ[SOCKET_ENV] = os.pathsep.join(str(path) for path in sockets)
+            # Pages' kernels forked from a warm process, with the environment set above.
+            self.somequiz_forks = ForkServer(Path(self.connection_dir))
+            if settings().kernel_fork_server:
+                os.environ[FORK_SOCKET_ENV] = str(self.somequiz_forks.start())
             return [bound_to_browser(spec) for spec in handlers]
 
         def listen(self) -> None:
@@ -296,6 +302,7 @@ def _voila(course_service: bool) -> type[Any]:
         def stop(self) -> None:
             super().stop()
             if course_service:
+                self.somequiz_forks.stop()
                 self.somequiz_services.stop()
 
     return SomequizVoila

@@ -256,8 +256,7 @@ def test_page_kernels_have_a_memory_ceiling_far_above_a_page(
         kernel.widget_states()
     finally:
         kernel.close()
-    kernel_id = learner_page.kernel_id
-    (process,) = [k for k in server.kernels() if any(kernel_id in a for a in k.cmdline())]
+    process = server.kernel(learner_page.kernel_id)
     limits = Path(f"/proc/{process.pid}/limits").read_text()
     assert re.search(rf"Max data size\s+{MEMORY_CEILING}\s+{MEMORY_CEILING}\s", limits)
     # A page's kernel holds ~130 MiB of data memory (47 MiB resident), a whole course too.
