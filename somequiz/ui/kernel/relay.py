@@ -20,7 +20,7 @@ import ipywidgets as widgets
 from somequiz.errors import ServiceError
 from somequiz.i18n import Messages
 from somequiz.i18n.langs import DEFAULT_LANG, LANGS, Lang
-from somequiz.ui.errors import log, reference_code
+from somequiz.ui.errors import Guard, log
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.kernel.widgets import ChoiceStep, Screen
 
@@ -158,16 +158,13 @@ class Relay:
 
     def _guard(self, handler: Any, *args: Any, opening: bool = False) -> None:
         """The one error guard of the kernel side: a friendly message, the trace in the log."""
-        try:
+        with Guard("reaching the course service", expected=(ServiceError,)) as guard:
             handler(*args)
-        except ServiceError:
-            log.info("page expired in the service")
-            self._show(self._t()("error_expired"))
-        except Exception:
-            code = reference_code()
-            log.exception("error %s reaching the course service", code)
-            t = self._t()
-            self._show(t("error_content", code=code) if opening else t("error_generic", code=code))
+        t = self._t()
+        if guard.expected is not None:  # the page expired in the service
+            self._show(t("error_expired"))
+        elif guard.code is not None:
+            self._show(t("error_content" if opening else "error_generic", code=guard.code))
 
     def _t(self) -> Messages:
         lang = self.parts["header"].lang

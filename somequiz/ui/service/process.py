@@ -40,7 +40,7 @@ from somequiz.course.versions import remember_content
 from somequiz.errors import ServiceError
 from somequiz.records.course import CourseRecords
 from somequiz.records.database import Database
-from somequiz.ui.errors import log, reference_code, setup_logging
+from somequiz.ui.errors import Guard, log, setup_logging
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.service.session import LearnerSession
 
@@ -186,17 +186,16 @@ class _Handler(web.RequestHandler):
                 raise ValueError("not an object")
         except ValueError as exc:
             raise web.HTTPError(400) from exc
-        try:
+        answer: Any = None
+        with Guard(f"service call {method}", expected=(ServiceError,)) as guard:
             # Grading, storing and rendering block: keep Voilà's event loop free for pages.
             answer = await IOLoop.current().run_in_executor(self.pool, handler, payload)
-        except ServiceError as exc:
+        if guard.expected is not None:
             self.set_status(410)
-            answer = {"error": str(exc)}
-        except Exception:
-            code = reference_code()
-            log.exception("service error %s in %s", code, method)
+            answer = {"error": str(guard.expected)}
+        elif guard.code is not None:
             self.set_status(500)
-            answer = {"error": "internal", "code": code}
+            answer = {"error": "internal", "code": guard.code}
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(answer))
 

@@ -20,7 +20,7 @@ from somequiz.course.attempt import LearnerCourse, Shown
 from somequiz.errors import AnswerError, IdentityError
 from somequiz.i18n import Messages
 from somequiz.records.course import CourseRecords
-from somequiz.ui.errors import log, reference_code, setup_logging
+from somequiz.ui.errors import Guard, log, setup_logging
 from somequiz.ui.identity import SsoIdentity
 from somequiz.ui.protocol import PageState
 from somequiz.ui.render import render
@@ -90,15 +90,12 @@ class LearnerSession(Screens):
         self._guard(self._dispatch_step, content)
 
     def _guard(self, handler: Callable[[Any], None], content: Any) -> None:
-        try:
+        with Guard(f"{handler.__name__} ({self.screen_name})", expected=(AnswerError,)) as guard:
             handler(content)
-        except AnswerError as exc:
-            log.info("answer refused: %s", exc)
-            self._show_error(self.t("error_answer", reason=str(exc)))
-        except Exception:
-            code = reference_code()
-            log.exception("error %s in %s (%s)", code, handler.__name__, self.screen_name)
-            self._show_error(self.t("error_generic", code=code))
+        if guard.expected is not None:
+            self._show_error(self.t("error_answer", reason=str(guard.expected)))
+        elif guard.code is not None:
+            self._show_error(self.t("error_generic", code=guard.code))
 
     def _show_error(self, message: str) -> None:
         try:

@@ -21,7 +21,7 @@ from somequiz.records.signing import Signatures
 from somequiz.reports import dashboard as d
 from somequiz.reports import dashboard_html as h
 from somequiz.reports.export import Filters
-from somequiz.ui.errors import reference_code
+from somequiz.ui.errors import Guard
 from somequiz.ui.staff.hr_table import PagedTable
 
 log = logging.getLogger("somequiz.hr")
@@ -44,14 +44,11 @@ def _database() -> Iterator[Database]:
 
 def _guarded(target: Any, action: Callable[[], None]) -> None:
     """Run ``action``; a failure becomes a Finnish message in ``target`` (logged with a code)."""
-    try:
+    with Guard("the HR dashboard", expected=(SomequizError,)) as guard:
         action()
-    except SomequizError as exc:
-        target.value = h.wrap(h.render("message", str(exc), "note"))
-    except Exception:
-        code = reference_code()
-        log.exception("hr dashboard error %s", code)
-        target.value = h.wrap(h.render("message", t("hr_error", code=code), "note"))
+    if guard.failed:
+        message = str(guard.expected) if guard.expected else t("hr_error", code=guard.code)
+        target.value = h.wrap(h.render("message", message, "note"))
 
 
 def make_downloads(filters: Filters, kinds: list[tuple[d.DownloadKind, str]]) -> list[d.Link]:

@@ -26,7 +26,7 @@ from somequiz.records.database import Database
 from somequiz.records.reports import Reports
 from somequiz.reports import studio
 from somequiz.reports.export import item_analysis
-from somequiz.ui.errors import reference_code
+from somequiz.ui.errors import Guard
 from somequiz.ui.render import render
 from somequiz.ui.staff.preview import learner_preview
 
@@ -59,14 +59,13 @@ def _guarded(output: widgets.Output, action: Callable[[], None]) -> Callable[...
     def run(*_: Any) -> None:
         output.clear_output(wait=True)
         with output:
-            try:
+            with Guard("the trainer studio", expected=(SomequizError,)) as guard:
                 action()
-            except SomequizError as exc:
-                print(exc)  # printed output is shown as text, never as HTML
-            except Exception:
-                code = reference_code()
-                log.exception("studio error %s", code)
-                print(T("studio_failure", code=code))
+            # Printed output is shown as text, never as HTML.
+            if guard.expected is not None:
+                print(guard.expected)
+            elif guard.code is not None:
+                print(T("studio_failure", code=guard.code))
 
     return run
 
