@@ -13,7 +13,7 @@ from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash, scenario_hash
 from somequiz.content.kinds import kind_of
 from somequiz.content.models import Scenario, Step
-from somequiz.engine.scoring import CourseRun, Feedback
+from somequiz.engine.scoring import CourseResult, CourseRun, Feedback
 from somequiz.records.admin import Admin
 from somequiz.records.course import CourseRecords
 from somequiz.records.database import Database
@@ -127,24 +127,78 @@ def simulated_answers(
                 break
 
 
+def _roster(
+    rng: random.Random, content: Content, learners: int, seed: int, day: date
+) -> list[RosterEntry]:
+    units = content.course.unit_names or list(_DEFAULT_UNITS)
+    return [
+        RosterEntry(
+            employee_number=f"D{seed % 1000:03d}{n + 1:05d}",
+            name=f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+            unit=rng.choice(units),
+            start_date=day - timedelta(days=rng.randint(0, 540)),
+        )
+        for n in range(learners)
+    ]
+
+
+def _take_course(
+    records: CourseRecords,
+    content: Content,
+    entry: RosterEntry,
+    rng: random.Random,
+    *,
+    day: date,
+    stop_early: bool,
+) -> tuple[int, CourseResult | None]:
+    """One person's run: the answers stored, and the result unless they left early."""
+    learner = records.learner(
+        name=entry.name, employee_number=entry.employee_number, unit=entry.unit
+    )
+    latest = max(0, (day - entry.start_date).days)
+    start_day = entry.start_date + timedelta(days=rng.randint(0, min(latest, 60)))
+    clock = datetime.combine(start_day, time(8), UTC) + timedelta(minutes=rng.randint(0, 480))
+    course = content.course
+    attempt = records.start_attempt(
+        learner.id, course.id, course.version, course_hash(content), at=clock
+    )
+    run = CourseRun(course, content.scenarios)
+    answers = 0
+    for given in simulated_answers(run, rng, rng.uniform(0.45, 0.98)):
+        clock += timedelta(seconds=rng.randint(10, 90))
+        records.record_answer(
+            answer_id=_uuid(rng),
+            attempt_id=attempt.id,
+            scenario_id=given.scenario.id,
+            scenario_version=given.scenario.version,
+            scenario_hash=scenario_hash(content, given.scenario.id),
+            scenario_try=given.scenario_try,
+            step_id=given.step.id,
+            chosen=given.feedback.chosen,
+            points=given.feedback.points,
+            max_points=given.feedback.max_points,
+            severity=given.feedback.severity,
+            at=clock,
+        )
+        answers += 1
+        if rng.random() < 0.02:
+            records.flag(
+                attempt.id, given.scenario.id, given.step.id, "Vaihtoehdot olivat epäselviä."
+            )
+        if stop_early:
+            return answers, None
+    result = run.result(content.catalogue)
+    records.record_completion(attempt.id, result, at=clock + timedelta(seconds=30))
+    return answers, result
+
+
 def generate(
     db: Database, content: Content, *, learners: int, seed: int = 0, today: date | None = None
 ) -> DemoSummary:
     """Make ``learners`` people with roster rows and course runs, reproducibly from ``seed``."""
     rng = random.Random(seed)
     day = today or now().date()
-    units = content.course.unit_names or list(_DEFAULT_UNITS)
-    chash = course_hash(content)
-    entries = []
-    for n in range(learners):
-        entries.append(
-            RosterEntry(
-                employee_number=f"D{seed % 1000:03d}{n + 1:05d}",
-                name=f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
-                unit=rng.choice(units),
-                start_date=day - timedelta(days=rng.randint(0, 540)),
-            )
-        )
+    entries = _roster(rng, content, learners, seed, day)
     Admin(db).import_roster(entries)
     records = CourseRecords(db)
     completed = passed = in_progress = not_started = answers = 0
@@ -153,45 +207,12 @@ def generate(
         if fate < 0.12:
             not_started += 1
             continue
-        learner = records.learner(
-            name=entry.name, employee_number=entry.employee_number, unit=entry.unit
-        )
-        latest = max(0, (day - entry.start_date).days)
-        start_day = entry.start_date + timedelta(days=rng.randint(0, min(latest, 60)))
-        clock = datetime.combine(start_day, time(8), UTC) + timedelta(minutes=rng.randint(0, 480))
-        attempt = records.start_attempt(
-            learner.id, content.course.id, content.course.version, chash, at=clock
-        )
-        run = CourseRun(content.course, content.scenarios)
-        stop_early = fate < 0.22  # leaves after the first answer: an attempt in progress
-        for given in simulated_answers(run, rng, rng.uniform(0.45, 0.98)):
-            clock += timedelta(seconds=rng.randint(10, 90))
-            records.record_answer(
-                answer_id=_uuid(rng),
-                attempt_id=attempt.id,
-                scenario_id=given.scenario.id,
-                scenario_version=given.scenario.version,
-                scenario_hash=scenario_hash(content, given.scenario.id),
-                scenario_try=given.scenario_try,
-                step_id=given.step.id,
-                chosen=given.feedback.chosen,
-                points=given.feedback.points,
-                max_points=given.feedback.max_points,
-                severity=given.feedback.severity,
-                at=clock,
-            )
-            answers += 1
-            if rng.random() < 0.02:
-                records.flag(
-                    attempt.id, given.scenario.id, given.step.id, "Vaihtoehdot olivat epäselviä."
-                )
-            if stop_early:
-                break
-        if stop_early:
+        # fate < 0.22: leaves after the first answer, an attempt in progress
+        given, result = _take_course(records, content, entry, rng, day=day, stop_early=fate < 0.22)
+        answers += given
+        if result is None:
             in_progress += 1
             continue
-        result = run.result(content.catalogue)
-        records.record_completion(attempt.id, result, at=clock + timedelta(seconds=30))
         completed += 1
         passed += result.passed
     return DemoSummary(learners, completed, passed, in_progress, not_started, answers)

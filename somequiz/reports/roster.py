@@ -130,6 +130,56 @@ def _column_map(frame: pd.DataFrame) -> dict[str, Hashable]:
     return found
 
 
+def _number_problem(number: str, first_line: dict[str, int], line: int) -> str | None:
+    """What is wrong with a row's employee number (``first_line``: where each was first)."""
+    if not number:
+        return "puuttuu. Lisää työntekijän henkilönumero."
+    if not _EMPLOYEE_NUMBER.match(number):
+        return (
+            f"”{number}” ei kelpaa. Käytä vain kirjaimia, numeroita ja väliviivaa "
+            "(enintään 50 merkkiä)."
+        )
+    if number.upper() in first_line:
+        return f"{number} on jo rivillä {first_line[number.upper()]}. Poista toinen riveistä."
+    first_line[number.upper()] = line
+    return None
+
+
+def _text_problem(value: str, missing: str, what: str) -> str | None:
+    if not value:
+        return f"puuttuu. {missing}"
+    if len(value) > 200:
+        return f"on yli 200 merkkiä pitkä. Lyhennä {what}."
+    return None
+
+
+def _row_problems(
+    texts: dict[str, str], start: date | None, first_line: dict[str, int], line: int
+) -> dict[str, str | None]:
+    """Each field's problem in one row (None where the field is fine)."""
+    email = texts.get("email", "")
+    when = texts["start_date"]
+    return {
+        "employee_number": _number_problem(texts["employee_number"], first_line, line),
+        "name": _text_problem(plain_name(texts["name"]), "Lisää työntekijän nimi.", "nimeä"),
+        "unit": _text_problem(
+            texts["unit"], "Lisää yksikkö, jossa työntekijä työskentelee.", "yksikön nimeä"
+        ),
+        "start_date": (
+            "puuttuu. Lisää aloituspäivä muodossa p.k.vvvv, esim. 1.3.2025."
+            if not when
+            else f"”{when}” ei ole päivämäärä. Kirjoita muodossa p.k.vvvv, esim. 1.3.2025."
+            if start is None
+            else None
+        ),
+        "email": (
+            f"”{email}” ei ole sähköpostiosoite. Korjaa se tai jätä tyhjäksi."
+            if email and (len(email) > 200 or not _EMAIL.match(email))
+            else None
+        ),
+    }
+
+
 def read_roster(path: Path) -> list[RosterEntry]:
     """Every row of a roster file, or RosterError listing every bad row (line, field, fix)."""
     frame = _read_frame(path)
@@ -150,49 +200,14 @@ def read_roster(path: Path) -> list[RosterEntry]:
         texts = {f: _text(v) for f, v in values.items()}
         if not any(texts.values()):
             continue  # an empty line
-
-        def bad(field: str, what: str, line: int = line) -> None:
-            problems.append(f"rivi {line}, sarake {LABELS[field]}: {what}")
-
-        number, unit = texts["employee_number"], texts["unit"]
-        name = plain_name(texts["name"])
-        if not number:
-            bad("employee_number", "puuttuu. Lisää työntekijän henkilönumero.")
-        elif not _EMPLOYEE_NUMBER.match(number):
-            bad(
-                "employee_number",
-                f"”{number}” ei kelpaa. Käytä vain kirjaimia, numeroita ja väliviivaa "
-                "(enintään 50 merkkiä).",
-            )
-        elif number.upper() in first_line:
-            bad(
-                "employee_number",
-                f"{number} on jo rivillä {first_line[number.upper()]}. Poista toinen riveistä.",
-            )
-        else:
-            first_line[number.upper()] = line
-        if not name:
-            bad("name", "puuttuu. Lisää työntekijän nimi.")
-        elif len(name) > 200:
-            bad("name", "on yli 200 merkkiä pitkä. Lyhennä nimeä.")
-        if not unit:
-            bad("unit", "puuttuu. Lisää yksikkö, jossa työntekijä työskentelee.")
-        elif len(unit) > 200:
-            bad("unit", "on yli 200 merkkiä pitkä. Lyhennä yksikön nimeä.")
         start = _date(values["start_date"])
-        if not texts["start_date"]:
-            bad("start_date", "puuttuu. Lisää aloituspäivä muodossa p.k.vvvv, esim. 1.3.2025.")
-        elif start is None:
-            bad(
-                "start_date",
-                f"”{texts['start_date']}” ei ole päivämäärä. Kirjoita muodossa p.k.vvvv, "
-                "esim. 1.3.2025.",
-            )
-        email = texts.get("email", "") or None
-        if email is not None and (len(email) > 200 or not _EMAIL.match(email)):
-            bad("email", f"”{email}” ei ole sähköpostiosoite. Korjaa se tai jätä tyhjäksi.")
+        found = _row_problems(texts, start, first_line, line)
+        problems += [f"rivi {line}, sarake {LABELS[f]}: {p}" for f, p in found.items() if p]
+        number, name, unit = texts["employee_number"], plain_name(texts["name"]), texts["unit"]
         if start is not None and number and name and unit:
-            entries.append(RosterEntry(number.upper(), name, unit, start, email))
+            entries.append(
+                RosterEntry(number.upper(), name, unit, start, texts.get("email") or None)
+            )
     if problems:
         raise RosterError(
             f"Tiedostossa {path.name} on {len(problems)} virhettä; mitään ei tuotu. "

@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def _learners() -> None:
     op.create_table(
         "learners",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("learner_key"),
     )
+
+
+def _attempts() -> None:
     op.create_table(
         "attempts",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -46,6 +49,8 @@ def upgrade() -> None:
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.create_index("ix_attempts_learner", ["learner_id", "course_id"], unique=False)
 
+
+def _answers() -> None:
     op.create_table(
         "answers",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -68,6 +73,9 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("attempt_id", "seq", name="uq_answer_seq"),
     )
+
+
+def _completions() -> None:
     op.create_table(
         "completions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,6 +95,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("attempt_id"),
         sa.UniqueConstraint("certificate_code"),
     )
+
+
+def _flags() -> None:
     op.create_table(
         "flags",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -98,6 +109,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["attempt_id"], ["attempts.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
+
+
+def upgrade() -> None:
+    _learners()
+    _attempts()
+    _answers()
+    _completions()
+    _flags()
 
 
 def downgrade() -> None:
