@@ -70,6 +70,7 @@ def keep_errors_to_the_log(app: Any) -> None:
 
     app.shell._showtraceback = log_traceback
     app.shell.banner1 = app.shell.banner2 = ""
+    app.shell.enable_tip = False  # a random tip names IPython (and sometimes its version)
     app.kernel.implementation_version = ""
     app.kernel.help_links = []
     app.kernel.language_info = {k: v for k, v in app.kernel.language_info.items() if k != "version"}
