@@ -72,6 +72,12 @@ class CompressedFiles(web.StaticFileHandler):
         body = self._gzipped()
         return super().get_content_size() if body is None else len(body)
 
+    @classmethod
+    def get_content_version(cls, abspath: str) -> str:
+        """The file's hash, for ``?v=`` URLs: tornado asks the class, not a request, and
+        :meth:`get_content` here is per request (it may send a compressed copy)."""
+        return hashlib.sha512(Path(abspath).read_bytes()).hexdigest()
+
     def get_content(  # type: ignore[override]
         self, abspath: str, start: int | None = None, end: int | None = None
     ) -> Iterable[bytes]:

@@ -15,6 +15,7 @@ from voila.static_file_handler import MultiStaticFileHandler
 
 from somequiz.ui.server.static import (
     LONG_LIVED,
+    CompressedFiles,
     compress_responses,
     files_version,
     sent_compressed,
@@ -104,3 +105,12 @@ def test_the_page_names_the_version_of_the_files_it_loads(folder: Path) -> None:
     (folder / "voila.js").write_text(SCRIPT + "// a new release\n", encoding="utf-8")
     files_version.cache_clear()  # a server reads its files once, when it starts
     assert files_version((str(folder),)) != before
+
+
+def test_a_file_version_is_its_hash_asked_of_the_class(tmp_path: Path) -> None:
+    # Tornado computes ?v= versions on the handler class, outside any request: this failed
+    # ("get_content() missing 'abspath'") and left every static URL unversioned.
+    path = tmp_path / "a.js"
+    path.write_text("var a = 1;\n")
+    version = CompressedFiles.get_content_version(str(path))
+    assert version == web.StaticFileHandler.get_content_version(str(path))
