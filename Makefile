@@ -27,6 +27,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	VENV=$(VENV) .ci/typecheck
 
 test: $(VENV)/.installed system-packages lint
 	$(VENV)/bin/somequiz validate

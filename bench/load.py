@@ -235,7 +235,7 @@ class SimulatedLearner:
         """Close the tab: the page's shutdown beacon (multipart ``_xsrf``), then the socket."""
         self.close_socket()
         if self.kernel_id:
-            xsrf = self.http.cookies.get("_xsrf", "")
+            xsrf = self.http.cookies.get("_xsrf") or ""
             with contextlib.suppress(requests.RequestException):
                 self.http.post(
                     f"{self.base_url}/voila/api/shutdown/{self.kernel_id}",
@@ -634,13 +634,13 @@ def recorded(db_url: str, run_id: str) -> dict[str, dict[str, int]]:
     try:
         with store.session() as s:
             pattern = f"L{run_id}-%"
-            learners = dict(
-                s.execute(
-                    select(LearnerRow.id, LearnerRow.employee_number).where(
-                        LearnerRow.employee_number.like(pattern)
-                    )
-                ).all()
-            )
+            numbered = s.execute(
+                select(LearnerRow.id, LearnerRow.employee_number).where(
+                    LearnerRow.employee_number.like(pattern)
+                )
+            ).all()
+            # like() matches no NULL, so every number is a string.
+            learners = {learner_id: str(number) for learner_id, number in numbered}
             counts = {number: {"answers": 0, "completions": 0} for number in learners.values()}
             answers = s.execute(
                 select(AttemptRow.learner_id, func.count(AnswerRow.id))

@@ -58,13 +58,14 @@ PG_URL = os.environ.get(
 WRITERS = 8
 COMPLETION_COLUMNS = [c.name for c in CompletionRow.__table__.columns if c.name != "id"]
 BATCH = 20_000
+Values = dict[str, Any]  # one row's column values, as insert() takes them
 
 
 @dataclass(frozen=True)
 class Template:
     """One course run made by the engine: its answers and result."""
 
-    answers: list[tuple[str, int, str, int, str, str, int, int, str]]
+    answers: Sequence[tuple[str, int, str, int, str, str, int, int, str]]
     result: CourseResult
 
 
@@ -93,12 +94,12 @@ def templates(content: Content, count: int, seed: int) -> list[Template]:
     return made
 
 
-def _chunks(rows: list[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+def _chunks(rows: list[Values], size: int = BATCH) -> Iterator[list[Values]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
 
-def _insert(engine: Engine, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(engine: Engine, table: Any, rows: list[Values]) -> None:
     with engine.begin() as connection:
         for chunk in _chunks(rows):
             connection.execute(insert(table), chunk)
@@ -121,7 +122,11 @@ def fill(store: Database, content: Content, completions: int, answers: int, seed
     in_progress = completions // 20
     learners = completions + in_progress
     roster_size = learners + completions // 20  # and some who have not started
-    roster, people, attempts, done, given = [], [], [], [], []
+    roster: list[Values] = []
+    people: list[Values] = []
+    attempts: list[Values] = []
+    done: list[Values] = []
+    given: list[Values] = []
     moment = today
     for n in range(roster_size):
         employee = f"E{n + 1:07d}"
@@ -353,7 +358,9 @@ def _prepare_attempts(store: Database, content: Content, count: int, tag: str) -
     with store.engine.connect() as connection:
         start = connection.scalar(select(func.coalesce(func.max(LearnerRow.id), 0))) or 0
     moment = datetime.now(UTC)
-    people, attempts, ids = [], [], []
+    people: list[Values] = []
+    attempts: list[Values] = []
+    ids: list[list[str]] = []
     for w in range(WRITERS):
         learner_id = start + w + 1
         people.append(

@@ -53,13 +53,14 @@ def test_a_page_runs_in_a_forked_kernel_bound_to_its_browser(page: Page, server:
     assert len(mine) == 1
     kernel = mine[0]
     assert kernel.name() == KERNEL_NAME
-    assert "somequiz.ui.server.forkserver" in kernel.parent().cmdline()
+    fork_server = kernel.parent()
+    assert fork_server is not None
+    assert "somequiz.ui.server.forkserver" in fork_server.cmdline()
     # The fork server's socket is in the server's connection folder, beside the page kernel's
     # connection file: ask the kernel itself (its environment was set after the fork).
-    folder = Path(kernel.parent().cmdline()[-1]).parent
+    folder = Path(fork_server.cmdline()[-1]).parent
     assert kernel_environment(folder / f"kernel-{kernel_id(page)}.json") == browser_id(page)
     page_socket(page, server.url).close()  # the page's own browser is let in
-    fork_server = kernel.parent()
     page.close(run_before_unload=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and kernel.is_running():

@@ -18,7 +18,7 @@ from browser_helpers import (
     shot,
     sign_in,
 )
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Dialog, Page, WebSocketRoute, expect
 from server_helpers import Server
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -27,7 +27,12 @@ XSS = "<img src=x onerror=alert(1)>"
 def test_complete_course_and_pass(page: Page, server: Server, artifacts: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 1600})
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     open_course(page, server.page_url())
     shot(page, artifacts, "01-start")
     assert_accessible(page, "start")

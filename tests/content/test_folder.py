@@ -7,6 +7,7 @@ from pathlib import Path
 from somequiz.content import graph
 from somequiz.content.checks import iter_texts
 from somequiz.content.folder import Content, check_folder
+from somequiz.content.models import Catalogue, Course, Scenario
 from somequiz.reports.coverage import coverage
 
 ROOT = Path(__file__).parents[2]
@@ -53,7 +54,11 @@ def test_every_choice_explains_and_cites(content: Content) -> None:
 
 
 def test_everything_is_translated_to_english(content: Content) -> None:
-    models = [content.catalogue, content.course, *content.scenarios.values()]
+    models: list[Catalogue | Course | Scenario] = [
+        content.catalogue,
+        content.course,
+        *content.scenarios.values(),
+    ]
     for model in models:
         assert "en" in model.languages, getattr(model, "id", "guideline")
         missing = [loc for loc, text in iter_texts(model) if not text.has("en")]

@@ -47,7 +47,7 @@ class Cluster:
         found: dict[int, list[str]] = {s.port: [] for s in self.servers}
         for _ in range(200):
             response = requests.get(f"{self.url}/voila/tree", timeout=10)
-            route = response.cookies.get("somequiz_route", "")
+            route = response.cookies.get("somequiz_route") or ""
             port = self._served(route)
             if port in found and len(found[port]) < per_server:
                 found[port].append(route)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import requests
+from common import stop_server
 from nginx_cluster import Cluster, load
 from sqlalchemy import create_engine, func, select
 
@@ -32,7 +33,11 @@ def _rows(db_url: str, employee_number: str) -> tuple[list[tuple[str, int, str]]
             )
     finally:
         engine.dispose()
-    return [tuple(a) for a in answers], attempts or 0, completions or 0
+    return (
+        [(attempt, tried, step) for attempt, tried, step in answers],
+        attempts or 0,
+        completions or 0,
+    )
 
 
 def test_learners_through_nginx_are_sticky_spread_and_recorded_once(cluster: Cluster) -> None:
@@ -72,7 +77,7 @@ def test_kill_9_of_a_learner_process_loses_nothing(cluster: Cluster) -> None:
     assert len(before) == 2
     assert learner.kernel_id in cluster.kernels(first)
 
-    load.stop_server(first.process, hard=True)
+    stop_server(first.process, hard=True)
     # The tab notices the dead connection; the learner reloads and signs in again.
     learner.close_socket()
     learner.open_page()

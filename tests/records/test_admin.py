@@ -47,6 +47,7 @@ def test_erase_learner_keeps_anonymous_aggregates(store: Records, content: Conte
         assert s.scalar(select(func.count()).select_from(ErasureRow)) == 1
     assert store.course.completion(attempt.id) == completion  # the aggregate stays
     assert store.signatures.verify().clean  # and is still vouched for
+    assert completion.certificate_code is not None
     assert store.signatures.verify_certificate(completion.certificate_code).name is None
     assert store.admin.find_learner("E9") is None
     frame = store.reports.attempts_frame()

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from records_helpers import Records
 from sqlalchemy import JSON, column, insert, inspect, table
+from sqlalchemy.sql.expression import ColumnClause
 
 from somequiz.config import settings
 from somequiz.records.database import (
@@ -145,7 +146,7 @@ def test_duplicate_notes_shrink_to_the_latest_per_step(db_url: str) -> None:
     }
     with engine.begin() as connection:
         for name, values in rows.items():
-            columns = [column(key) for key in values[0]]
+            columns: list[ColumnClause[object]] = [column(key) for key in values[0]]
             connection.execute(insert(table(name, *columns)), values)
     upgrade(engine)
     with engine.begin() as connection:

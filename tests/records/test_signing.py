@@ -43,6 +43,7 @@ def test_verify_detects_a_moved_certificate_code(store: Records, content: Conten
         )
     altered = store.signatures.verify().altered
     assert [a.attempt_id for a in altered] == [second.attempt_id]
+    assert first.certificate_code is not None
     good = store.signatures.verify_certificate(first.certificate_code)
     assert good.valid and good.passed and good.name == "Testi Oppija"
     assert not store.signatures.verify_certificate("0000-0000-0000").found

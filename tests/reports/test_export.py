@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -152,7 +151,7 @@ def test_small_unit_shows_no_answer_level_figures(store: Records, content: Conte
     items = tables["items"]
     assert len(items) == 1 and items.loc[0, "Arvio"] == SMALL_GROUP_NOTE
     themes = tables["themes"].set_index("Yksikkö")
-    assert pd.isna(themes.loc["Pieni", "Hyväksyttyjä %"])
+    assert themes.isna().loc["Pieni", "Hyväksyttyjä %"]
     assert themes.loc["Pieni", "Huomautus"] == SMALL_GROUP_NOTE
     assert len(tables["completions"]) == 1
 
@@ -169,9 +168,13 @@ def test_since_and_unknown_unit(filled: Records, content: Content) -> None:
         build(filled.reports, content, Filters(unit="Ei ole"), TODAY)
 
 
+# One step in the reference item analysis: answers, facility, discrimination, wrong picks counted.
+_Reference = tuple[int, float, float | None, dict[str, int]]
+
+
 def _item_reference(
     store: Records, content: Content, unit: str | None
-) -> tuple[int, dict[tuple[str, str], Any]]:
+) -> tuple[int, dict[tuple[str, str], _Reference]]:
     """The item analysis computed the direct way, from every answer in pandas (the oracle)."""
     answers, attempts = store.reports.answers_frame(), store.reports.attempts_frame()
     done = attempts[attempts["completed_at"].notna()]
@@ -185,13 +188,13 @@ def _item_reference(
         item=joined["points"] / joined["max_points"].where(joined["max_points"] > 0),
         rest=(joined["points_course"] - joined["points"]) / rest_max.where(rest_max > 0),
     )
-    found = {}
+    found: dict[tuple[str, str], _Reference] = {}
     for (sid, step_id), part in joined.groupby(["scenario_id", "step_id"]):
         step = content.scenarios[str(sid)].step(str(step_id))
         assert step is not None
         picks = part["chosen"].explode()
         wrong = picks[~picks.isin(graph.best_selection(step))].value_counts()
-        found[(sid, step_id)] = (
+        found[(str(sid), str(step_id))] = (
             len(part),
             round(float(part["item"].mean()), 2),
             round(float(part["item"].corr(part["rest"])), 2)

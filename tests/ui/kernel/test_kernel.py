@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
 
 from somequiz.ui import SOCKET_ENV
 from somequiz.ui.kernel.main import MEMORY_CEILING, PRELOADED, PageKernelSpecs

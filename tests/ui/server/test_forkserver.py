@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
 
 from somequiz.ui import SOCKET_ENV
 from somequiz.ui.identity import BROWSER_ENV

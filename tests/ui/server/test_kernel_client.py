@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import pytest
 import zmq
 import zmq.asyncio
-from jupyter_client import AsyncKernelManager
 from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.session import Session
 
 from somequiz.ui.kernel.main import PageKernelSpecs
@@ -47,18 +47,18 @@ async def _start_and_wait(lose_idle: bool = False, lose_request: bool = False) -
     manager = await _started_manager()
     client = manager.client()
     assert isinstance(client, PageKernelClient)
-    asked: list[str] = []
+    sent: list[str] = []
     ask, idle = client.kernel_info, client._idle
 
     def counting_ask() -> str:
-        if lose_request and not asked:
-            asked.append("never-sent")
-            return asked[-1]
-        asked.append(ask())
-        return asked[-1]
+        if lose_request and not sent:
+            sent.append("never-sent")
+            return sent[-1]
+        sent.append(ask())
+        return sent[-1]
 
-    async def lossy_idle(msg_id: str, patience: float) -> bool:
-        return await idle(msg_id, patience) and not (lose_idle and len(asked) == 1)
+    async def lossy_idle(asked: str, patience: float) -> bool:
+        return await idle(asked, patience) and not (lose_idle and len(sent) == 1)
 
     client.kernel_info = counting_ask  # type: ignore[method-assign]
     client._idle = lossy_idle  # type: ignore[method-assign]
@@ -66,7 +66,7 @@ async def _start_and_wait(lose_idle: bool = False, lose_request: bool = False) -
     try:
         await client.wait_for_ready(timeout=60)
         reply = await client.execute_interactive("6 * 7", timeout=60, output_hook=lambda _: None)
-        return len(asked), str(reply["content"]["status"])
+        return len(sent), str(reply["content"]["status"])
     finally:
         client.stop_channels()
         await manager.shutdown_kernel(now=True)
@@ -121,7 +121,7 @@ class MissedWakeUp:
         if timeout is None:
             await asyncio.Event().wait()
         found = self.found_on is not None and len(self.timeouts) >= self.found_on
-        if not found:
+        if not found and timeout is not None:  # None waited for good above
             await asyncio.sleep(timeout / 1000)
         return int(found)
 
@@ -134,7 +134,7 @@ def _channel(
     channel.socket = socket  # type: ignore[assignment]
     message = {"msg_type": "execute_reply"}
 
-    async def receive() -> dict[str, Any]:
+    async def receive(**_: object) -> dict[str, Any]:
         return message
 
     channel._recv = receive  # type: ignore[method-assign]

@@ -45,9 +45,10 @@ def service(course_folder: Path, sqlite_store: Records) -> LearnerService:
 
 
 def _sign_in(service: LearnerService, session: str) -> dict[str, object]:
-    return service.event(
+    page: dict[str, object] = service.event(
         {"session": session, "part": "screen", "content": {"action": "start", "fields": IDENTITY}}
     )["page"]
+    return page
 
 
 def test_open_and_event_return_the_page(service: LearnerService) -> None:
