@@ -105,7 +105,7 @@ def roster() -> None:
 @click.option("--replace", is_flag=True, help="Poista listalta ne, joita tiedostossa ei ole.")
 def roster_import(file: Path, replace: bool) -> None:
     """Tuo henkilöstölista CSV- tai XLSX-tiedostosta (kaikki tai ei mitään)."""
-    from somequiz.reports.roster import read_roster
+    from somequiz.records.roster_file import read_roster
 
     entries = read_roster(file)
     with _database() as database:

@@ -12,14 +12,9 @@ from records_helpers import Records, run_course
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash
 from somequiz.errors import RosterError
+from somequiz.records.roster_file import read_roster
 from somequiz.records.rows import RosterEntry
-from somequiz.reports.roster import (
-    STATUS_COLUMNS,
-    StatusRules,
-    add_months,
-    read_roster,
-    status_frame,
-)
+from somequiz.reports.roster import STATUS_COLUMNS, StatusRules, add_months, status_frame
 
 ROSTER = Path(__file__).resolve().parents[1] / "fixtures" / "roster"
 INVALID = ROSTER / "invalid"
