@@ -14,25 +14,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, figure, free_port, header, load_average, median
+from common import figure, header, load_average, median
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from tti import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    PLAIN,
-    SERVE,
     TIMEOUT_MS,
     TTI_SCRIPT,
     Server,
     Target,
-    launch,
+    start_servers,
     wait_ready,
 )
 
@@ -164,22 +161,6 @@ def report(found: dict[tuple[str, str], Figures], profiles: list[str]) -> None:
         print(f"GOAL {goal}: {'met' if met else 'NOT met'}")
 
 
-def _servers(folder: Path) -> list[Server]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOMEQUIZ_")}
-    env.update(
-        SOMEQUIZ_RESULTS=str(folder / "results"),
-        SOMEQUIZ_SCENARIOS=str(ROOT / "scenarios"),
-        SOMEQUIZ_SECRET_KEY="bench-key",
-    )
-    course_port, plain_port = free_port(), free_port()
-    serve = [*SERVE, "--host", "127.0.0.1", "--port", str(course_port)]
-    plain = [*PLAIN, str(ROOT / "bench" / "notebooks"), str(plain_port)]
-    return [
-        launch("learner server", serve, env, folder / "serve.log", course_port),
-        launch("plain voila", plain, env, folder / "plain.log", plain_port),
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run, loopback only")
@@ -189,8 +170,9 @@ def main() -> None:
     profiles = ["loopback"] if args.quick else list(PROFILES)
     header("Page weight and time-to-interactive (bench/page_weight.py)")
     with tempfile.TemporaryDirectory(prefix="sq-bench-weight-") as tmp:
-        servers = _servers(Path(tmp))
+        servers: list[Server] = []
         try:
+            start_servers(Path(tmp), servers)
             for server in servers:
                 wait_ready(server)
             course_server, plain = servers

@@ -350,6 +350,23 @@ def measure_submissions(
     return times, memory, learners
 
 
+def start_servers(folder: Path, servers: list[Server]) -> None:
+    """The learner server and the plain Voilà baseline, on free ports, with their data in
+    ``folder``; each is appended to ``servers`` once started, so the caller's cleanup stops
+    whatever did start even if the second fails."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOMEQUIZ_")}
+    env.update(
+        SOMEQUIZ_RESULTS=str(folder / "results"),
+        SOMEQUIZ_SCENARIOS=str(ROOT / "scenarios"),
+        SOMEQUIZ_SECRET_KEY="bench-key",
+    )
+    course_port, plain_port = free_port(), free_port()
+    serve = [*SERVE, "--host", "127.0.0.1", "--port", str(course_port)]
+    servers.append(launch("learner server", serve, env, folder / "serve.log", course_port))
+    plain = [*PLAIN, str(ROOT / "bench" / "notebooks"), str(plain_port)]
+    servers.append(launch("plain voila", plain, env, folder / "plain.log", plain_port))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few runs, for a smoke test")
@@ -367,33 +384,9 @@ def main() -> None:
     header("Page and feedback benchmark (bench/tti.py)" + (" --quick" if args.quick else ""))
     with tempfile.TemporaryDirectory(prefix="sq-bench-tti-") as tmp:
         folder = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SOMEQUIZ_")}
-        env.update(
-            SOMEQUIZ_RESULTS=str(folder / "results"),
-            SOMEQUIZ_SCENARIOS=str(ROOT / "scenarios"),
-            SOMEQUIZ_SECRET_KEY="bench-key",
-        )
-        course_port, plain_port = free_port(), free_port()
         servers: list[Server] = []
         try:
-            servers.append(
-                launch(
-                    "learner server",
-                    [*SERVE, "--host", "127.0.0.1", "--port", str(course_port)],
-                    env,
-                    folder / "serve.log",
-                    course_port,
-                )
-            )
-            servers.append(
-                launch(
-                    "plain voila",
-                    [*PLAIN, str(ROOT / "bench" / "notebooks"), str(plain_port)],
-                    env,
-                    folder / "plain.log",
-                    plain_port,
-                )
-            )
+            start_servers(folder, servers)
             for server in servers:
                 wait_ready(server)
             course_server, plain = servers
