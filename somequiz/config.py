@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Learner pages' kernels are forked from a warm process (somequiz.ui.server.forkserver): a page
     # start costs a third of the CPU. Off: each kernel is a new Python process.
     kernel_fork_server: bool = True
+    # The scripts a page needs are sent as one file from its start (somequiz.ui.server.
+    # page_scripts); off, the page fetches them in waves, as Voilà does.
+    join_page_scripts: bool = True
 
     def database_url(self) -> str:
         """The configured database URL, by default a SQLite file under ``results``."""

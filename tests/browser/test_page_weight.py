@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from server_helpers import Server
 
 from somequiz.i18n import FI
+from somequiz.ui.server.page_scripts import chunk_url
 
 LARGE = 10_000  # bytes of a script or stylesheet as the page uses it
 PAGE_WEIGHT_GOAL = 1_500_000  # bytes on the wire, cold (issue 15)
@@ -73,8 +74,12 @@ def test_large_assets_arrive_compressed_and_the_next_visit_uses_the_cache(
     first = _record(fresh, page)
     open_course(page, server.page_url())
     large = {rid: r for rid, r in first.assets().items() if first.body.get(rid, 0) >= LARGE}
-    assert len(large) >= 20  # Voilà's scripts, the widget extensions, the stylesheets
-    plain = [r["url"] for r in large.values() if _header(r, "content-encoding") != "gzip"]
+    # The joined chunks, the stylesheets, Voilà's style script, the widget extensions' entries.
+    assert len(large) >= 5
+    assert any("/voila/somequiz/page-scripts-" in r["url"] for r in large.values())
+    plain = [
+        r["url"] for r in large.values() if _header(r, "content-encoding") not in ("gzip", "br")
+    ]
     assert plain == []
     assert sum(first.wire.values()) <= PAGE_WEIGHT_GOAL
     # Every asset's URL names its version: kept a year without asking the server again.
@@ -90,6 +95,40 @@ def test_large_assets_arrive_compressed_and_the_next_visit_uses_the_cache(
     fetched = [r["url"] for rid, r in assets.items() if not _from_cache(second, rid, r)]
     assert len(assets) >= len(large) and fetched == []
     assert sum(second.wire.values()) < sum(first.wire.values()) / 20
+
+
+# The moment the start screen's widget has taken over the screen painted as HTML.
+_LIVE = """
+new MutationObserver((_, observer) => {
+  if (document.querySelector(".sq-root .sq-lang")
+      && !document.querySelector("[data-sq-first-paint]")) {
+    window.__sqLive = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, { childList: true, subtree: true, attributes: true });
+"""
+_SCRIPTS_BEFORE_LIVE = """
+() => performance.getEntriesByType("resource")
+  .filter((e) => e.initiatorType === "script" && e.startTime < window.__sqLive)
+  .map((e) => new URL(e.name).pathname)
+"""
+
+
+def test_the_page_fetches_no_chunk_beyond_the_joined_file(
+    server: Server, fresh: BrowserContext
+) -> None:
+    page = fresh.new_page()
+    page.add_init_script(_LIVE)
+    page.goto(server.page_url())
+    page.wait_for_function("() => window.__sqLive !== undefined", timeout=TIMEOUT)
+    fetched = page.evaluate(_SCRIPTS_BEFORE_LIVE)
+    assert any(path.startswith("/voila/somequiz/page-scripts-") for path in fetched)
+    alone = [path for path in fetched if chunk_url(path)]
+    assert alone == [], (
+        f"the course page fetched {len(alone)} scripts one by one that the joined file lacks "
+        "(Voilà or a widget package changed?): record the list again with "
+        "bench/record_page_scripts.py"
+    )
 
 
 def _header(response: dict[str, Any], name: str) -> str:

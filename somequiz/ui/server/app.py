@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from jupyter_server.utils import url_path_join
+from platformdirs import user_cache_dir
 from tornado import web
 from tornado.websocket import WebSocketHandler
 from traitlets.config import Config
@@ -25,7 +26,7 @@ from somequiz.records.database import Database
 from somequiz.ui import JUPYTER_DATA, TEMPLATE
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel.main import PageKernelSpecs
-from somequiz.ui.server import browser
+from somequiz.ui.server import browser, page_scripts
 from somequiz.ui.server.kernel_client import PageKernelClient
 from somequiz.ui.server.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.server.loading import PageConfig
@@ -279,6 +280,12 @@ def _voila(course_service: bool) -> type[Any]:
                 if not spec[0].endswith("/logout")
             ]
             compress_responses(self.app)
+            if settings().join_page_scripts:
+                scripts = page_scripts.JoinedScripts.build(
+                    page_scripts.listed_urls(), self.static_paths, self.labextensions_path
+                )
+                cache = Path(user_cache_dir("somequiz"))
+                handlers.insert(0, page_scripts.install(self.app, self.server_url, scripts, cache))
             if not course_service:
                 return handlers
             handlers.insert(0, course_at_root(self.server_url))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from somequiz.i18n import FI
+from somequiz.ui.server.page_scripts import page_scripts
 from somequiz.ui.server.static import versioned_scripts
 
 # Voilà's template reads page_config["somequizLoading"]; the page's scripts ignore the key.
@@ -39,5 +40,6 @@ class PageConfig:
         self, config: dict[str, Any], base_url: str, settings: dict[str, Any], **_: Any
     ) -> dict[str, Any]:
         versioned_scripts(config, base_url, settings)
+        page_scripts(config, base_url, settings)
         config[LOADING_KEY] = self.words()
         return config

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from tornado import httpclient, httpserver, netutil, web
+from tornado import web
+from tornado_helpers import fetch
 from voila.static_file_handler import MultiStaticFileHandler
 
 from somequiz.ui.server.static import (
@@ -33,33 +32,18 @@ class Page(web.RequestHandler):
 
 
 def _fetch(folder: Path, paths: list[str], headers: dict[str, str]) -> list[Any]:
-    """The answers of a server with the static handler on ``folder``, in a thread of its own
-    (its own event loop: Playwright's may be running in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _answers(folder, paths, headers)).result()
+    """The answers of a server with the static handler on ``folder``."""
 
+    def make_app() -> web.Application:
+        spec = (r"/voila/static/(.*)", MultiStaticFileHandler, {"paths": [str(folder)]})
+        app = web.Application(
+            [sent_compressed(spec), (r"/page", Page)],
+            voila=SimpleNamespace(static_paths=[str(folder)]),
+        )
+        compress_responses(app)
+        return app
 
-async def _answers(folder: Path, paths: list[str], headers: dict[str, str]) -> list[Any]:
-    spec = (r"/voila/static/(.*)", MultiStaticFileHandler, {"paths": [str(folder)]})
-    app = web.Application(
-        [sent_compressed(spec), (r"/page", Page)],
-        voila=SimpleNamespace(static_paths=[str(folder)]),
-    )
-    compress_responses(app)
-    [sock] = netutil.bind_sockets(0, "127.0.0.1")
-    server = httpserver.HTTPServer(app)
-    server.add_sockets([sock])
-    client = httpclient.AsyncHTTPClient()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
-        return [
-            await client.fetch(
-                base + path, headers=headers, decompress_response=False, raise_error=False
-            )
-            for path in paths
-        ]
-    finally:
-        server.stop()
+    return fetch(make_app, paths, headers)
 
 
 @pytest.fixture
