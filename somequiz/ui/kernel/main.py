@@ -88,7 +88,11 @@ def initialise(argv: list[str]) -> Any:
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(["--HistoryManager.enabled=False", *argv])
+    # Without capture_fd_output no thread watches a pipe for output written by C code below
+    # Python: a page prints nothing there, and what a library would write belongs in the
+    # server's log, not on the page.
+    options = ["--HistoryManager.enabled=False", "--IPKernelApp.capture_fd_output=False"]
+    app.initialize([*options, *argv])
     return app
 
 

@@ -16,6 +16,7 @@ from somequiz.ui.server.limits import (
     ADDRESS_ATTRIBUTE,
     MAX_BUFFERED_BYTES,
     CappedKernelManager,
+    PageKernelManager,
     PageLoadGuard,
     RateLimiter,
     busy_page,
@@ -195,3 +196,12 @@ def test_one_address_holds_at_most_its_share_of_pages() -> None:
     assert getattr(other, ADDRESS_ATTRIBUTE) == "192.0.2.6"
     manager.addresses.pop("k1")  # what remove_kernel does when that page's kernel ends
     guard(Handler(Request("192.0.2.5"), kernel_manager=manager))  # a page closed: room again
+
+
+def test_page_kernels_share_one_event_logger_with_the_schemas_registered_once() -> None:
+    manager = CappedKernelManager()
+    first = manager.kernel_manager_factory(parent=manager)
+    second = manager.kernel_manager_factory(parent=manager)
+    assert isinstance(first, PageKernelManager)
+    assert first.event_logger is second.event_logger
+    assert any("kernel_actions" in str(schema) for schema in first.event_logger.schemas.schema_ids)
