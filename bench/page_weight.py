@@ -29,6 +29,8 @@ from tti import (
     TTI_SCRIPT,
     Server,
     Target,
+    course_env,
+    launch_course,
     start_servers,
     wait_ready,
 )
@@ -131,6 +133,20 @@ def report(found: dict[tuple[str, str], Figures], profiles: list[str]) -> None:
             baseline=base,
             note=f"vs jupyterquiz {base:.2f} s; cold, n={len(course.cold)}",
         )
+        unjoined = median([x.tti for x in found[("unjoined", profile)].cold])
+        figure(
+            f"tti_course_unjoined_{profile}_s",
+            unjoined,
+            "s",
+            note="the course with its scripts fetched in waves (SOMEQUIZ_JOIN_PAGE_SCRIPTS=false)",
+        )
+        figure(
+            f"tti_course_{profile}_vs_unjoined",
+            median([x.tti for x in course.cold]),
+            "s",
+            baseline=unjoined,
+            note="joined scripts vs fetched in waves, cold",
+        )
         figure(
             f"tti_course_{profile}_warm_s",
             median([x.tti for x in course.warm]),
@@ -140,7 +156,8 @@ def report(found: dict[tuple[str, str], Figures], profiles: list[str]) -> None:
         )
     course = found[("course", "loopback")]
     quiz = found[("jupyterquiz", "loopback")]
-    for name, figures in (("course", course), ("jupyterquiz", quiz)):
+    unjoined_loads = found[("unjoined", "loopback")]
+    for name, figures in (("course", course), ("jupyterquiz", quiz), ("unjoined", unjoined_loads)):
         for kind, loads in (("cold", figures.cold), ("warm", figures.warm)):
             figure(
                 f"weight_{name}_{kind}_bytes",
@@ -173,12 +190,16 @@ def main() -> None:
         servers: list[Server] = []
         try:
             start_servers(Path(tmp), servers)
+            # The same course with its scripts fetched in waves, as Voilà does (the "before").
+            unjoined = {**course_env(Path(tmp) / "unjoined"), "SOMEQUIZ_JOIN_PAGE_SCRIPTS": "false"}
+            servers.append(launch_course("learner server, not joined", Path(tmp), unjoined))
             for server in servers:
                 wait_ready(server)
-            course_server, plain = servers
+            course_server, plain, unjoined_server = servers
             targets = [
                 Target("course", course_server, "kurssi.ipynb", ".sq-root .sq-lang"),
                 Target("jupyterquiz", plain, "jupyterquiz_quiz.ipynb", ".MCButton"),
+                Target("unjoined", unjoined_server, "kurssi.ipynb", ".sq-root .sq-lang"),
             ]
             start = load_average()[0]
             print(f"# load average before: {start:.2f}", flush=True)

@@ -350,19 +350,31 @@ def measure_submissions(
     return times, memory, learners
 
 
-def start_servers(folder: Path, servers: list[Server]) -> None:
-    """The learner server and the plain Voilà baseline, on free ports, with their data in
-    ``folder``; each is appended to ``servers`` once started, so the caller's cleanup stops
-    whatever did start even if the second fails."""
+def course_env(folder: Path) -> dict[str, str]:
+    """The learner server's environment: the shipped course, its data in ``folder``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOMEQUIZ_")}
     env.update(
         SOMEQUIZ_RESULTS=str(folder / "results"),
         SOMEQUIZ_SCENARIOS=str(ROOT / "scenarios"),
         SOMEQUIZ_SECRET_KEY="bench-key",
     )
-    course_port, plain_port = free_port(), free_port()
-    serve = [*SERVE, "--host", "127.0.0.1", "--port", str(course_port)]
-    servers.append(launch("learner server", serve, env, folder / "serve.log", course_port))
+    return env
+
+
+def launch_course(name: str, folder: Path, env: dict[str, str]) -> Server:
+    """A learner server on a free port (``env``: :func:`course_env`, maybe changed)."""
+    port = free_port()
+    serve = [*SERVE, "--host", "127.0.0.1", "--port", str(port)]
+    return launch(name, serve, env, folder / f"serve-{port}.log", port)
+
+
+def start_servers(folder: Path, servers: list[Server]) -> None:
+    """The learner server and the plain Voilà baseline, on free ports, with their data in
+    ``folder``; each is appended to ``servers`` once started, so the caller's cleanup stops
+    whatever did start even if the second fails."""
+    env = course_env(folder)
+    servers.append(launch_course("learner server", folder, env))
+    plain_port = free_port()
     plain = [*PLAIN, str(ROOT / "bench" / "notebooks"), str(plain_port)]
     servers.append(launch("plain voila", plain, env, folder / "plain.log", plain_port))
 
