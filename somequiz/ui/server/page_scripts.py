@@ -153,7 +153,7 @@ class JoinedScriptsHandler(web.RequestHandler):
 def install(app: web.Application, server_url: str, scripts: JoinedScripts, cache: Path) -> Any:
     """The handler that sends ``scripts`` (the page config finds them in the application's
     settings); their brotli copy follows in the background, kept in ``cache``."""
-    threading.Thread(target=scripts.add_brotli, args=(cache,), daemon=True).start()
+    threading.Thread(target=_in_background, args=(scripts, cache), daemon=True).start()
     if scripts.missing:
         log.warning(
             "%d of %d listed page scripts are not installed (Voilà or a widget package "
@@ -165,6 +165,13 @@ def install(app: web.Application, server_url: str, scripts: JoinedScripts, cache
     app.settings[SETTINGS_KEY] = scripts
     pattern = url_path_join(server_url, r"/voila/somequiz/(page-scripts-[0-9a-f]+\.js)")
     return (pattern, JoinedScriptsHandler, {"scripts": scripts})
+
+
+def _in_background(scripts: JoinedScripts, cache: Path) -> None:
+    """The brotli copy, in a thread Linux gives the lowest priority: pages go first."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    scripts.add_brotli(cache)
 
 
 def page_scripts(config: dict[str, Any], base_url: str, settings: dict[str, Any]) -> None:
