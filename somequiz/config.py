@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # Live pages (kernels) one client address may hold; 0 = no cap. Raise it where many
     # learners share one address (an office behind NAT, a proxy not in trusted_proxies).
     max_kernels_per_address: int = 20
+    # Pages starting their kernel and running their cells at once (per process); the others
+    # wait their turn in arrival order (somequiz.ui.server.admission). 0 = no limit. With 100
+    # pages at once on 2 cores, 8 made the median page ready ~40 % sooner, the last ~5 % later.
+    page_starts_at_once: int = 8
     trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-For names the client
     kernel_idle_timeout: int = 1200  # seconds before an idle, unconnected kernel is culled
     kernel_cull_interval: int = 60  # seconds between culling rounds

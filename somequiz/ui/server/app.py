@@ -27,6 +27,7 @@ from somequiz.ui import JUPYTER_DATA, TEMPLATE
 from somequiz.ui.identity import configured_headers
 from somequiz.ui.kernel.main import PageKernelSpecs
 from somequiz.ui.server import browser, page_scripts
+from somequiz.ui.server.admission import admitted_pages
 from somequiz.ui.server.kernel_client import PageKernelClient
 from somequiz.ui.server.limits import CappedKernelManager, PageLoadGuard
 from somequiz.ui.server.loading import PageConfig
@@ -216,6 +217,7 @@ def _kernel_settings(config: Config) -> None:
     # A connected page that has sent nothing for this long is ended too (ui/server/culling.py).
     config.CappedKernelManager.idle_page_timeout = options.idle_page_minutes * 60
     config.CappedKernelManager.max_kernels = options.max_kernels
+    config.CappedKernelManager.starts_at_once = options.page_starts_at_once
     # Kernels talk over Unix sockets in Voilà's private connection folder, not TCP ports: with
     # many kernels starting at once a port picked for one can be taken before it binds, and
     # the server then blocks for good stopping that kernel's heartbeat (see bench/README.md).
@@ -299,7 +301,7 @@ def _voila(course_service: bool) -> type[Any]:
             self.somequiz_forks = ForkServer(Path(self.connection_dir))
             if settings().kernel_fork_server:
                 os.environ[FORK_SOCKET_ENV] = str(self.somequiz_forks.start())
-            return [bound_to_browser(spec) for spec in handlers]
+            return [admitted_pages(bound_to_browser(spec)) for spec in handlers]
 
         def listen(self) -> None:
             # Cookie flags and connection timeouts (somequiz.ui.server.transport).

@@ -38,6 +38,7 @@ from somequiz.errors import ConfigError
 from somequiz.i18n import Messages
 from somequiz.ui.identity import BROWSER_ENV
 from somequiz.ui.render import render
+from somequiz.ui.server.admission import PageStarts
 from somequiz.ui.server.culling import SilentPageCuller, SilentPages
 
 log = logging.getLogger("somequiz.ui.server.limits")
@@ -106,6 +107,9 @@ class CappedKernelManager(AsyncMappingKernelManager):
     idle_page_timeout = Float(
         0, config=True, help="Seconds a connected page may be silent; 0: never culled."
     )
+    starts_at_once = Int(
+        0, config=True, help="Pages starting their kernel at once; 0 or less means no limit."
+    )
 
     _starting = 0  # kernels being started (an instance attribute once counted)
 
@@ -118,6 +122,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # Pages whose browser is connected but silent are culled too (somequiz.ui.server.culling).
         self.pages = SilentPages(self.idle_page_timeout)
         self._silent_culler = SilentPageCuller(self.pages, self.shutdown_kernel, self.cull_interval)
+        # In a rush, pages start first come, first served (somequiz.ui.server.admission).
+        self.page_starts = PageStarts(self.starts_at_once)
 
     def initialize_culler(self) -> None:
         """Start jupyter_server's culler of unconnected kernels, and the silent pages' one."""
@@ -151,6 +157,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
             kwargs["env"] = {**kwargs["env"], BROWSER_ENV: browser}
         self._starting += 1
         try:
+            await self.page_starts.enter(handler)
             kernel_id: str = await super().start_kernel(*args, **kwargs)
         finally:
             self._starting -= 1
