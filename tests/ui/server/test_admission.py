@@ -95,7 +95,7 @@ class Render(web.RequestHandler):
 
 def test_only_the_rendered_pages_wait_for_their_turn() -> None:
     page = admitted_pages((r"/voila/render/(.*)", Render, {}))
-    tree = (r"/voila/tree(.*)", Render, {})
+    tree: tuple[str, type, dict[str, str]] = (r"/voila/tree(.*)", Render, {})
     assert issubclass(page[1], AdmittedPage) and issubclass(page[1], Render)
     assert page[0] == r"/voila/render/(.*)" and page[2] == {}
     assert admitted_pages(tree) is tree
