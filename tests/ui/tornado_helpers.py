@@ -1,24 +1,31 @@
-"""Requests to a tornado application served on a free port for the length of one call."""
+"""Coroutines run on an event loop of their own, and requests to a tornado application served
+on a free port for the length of one call."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from tornado import httpclient, httpserver, netutil, web
+
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on a new event loop in a thread of its own: Playwright's loop may be
+    running in this one (then ``asyncio.run`` here refuses)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def fetch(
     make_app: Callable[[], web.Application], paths: list[str], headers: dict[str, str]
 ) -> list[Any]:
     """The answers to GET ``paths`` (bodies as sent, not decompressed), from the application
-    ``make_app`` makes, in a thread of its own (its own event loop: Playwright's may be running
-    in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        answers: list[Any] = pool.submit(asyncio.run, _answers(make_app, paths, headers)).result()
-        return answers
+    ``make_app`` makes."""
+    return run_apart(_answers(make_app, paths, headers))
 
 
 async def _answers(

@@ -12,6 +12,7 @@ import pytest
 import requests
 from browser.server_helpers import start_server, stop_server
 from tornado import web
+from tornado_helpers import run_apart
 
 from somequiz.ui.server.admission import AdmittedPage, PageStarts, admitted_pages
 
@@ -57,7 +58,7 @@ def test_pages_start_a_few_at_a_time_in_arrival_order() -> None:
         await asyncio.gather(*tasks)
         assert started == pages
 
-    asyncio.run(run())
+    run_apart(run())
 
 
 def test_a_page_whose_browser_left_while_waiting_is_not_started() -> None:
@@ -74,7 +75,7 @@ def test_a_page_whose_browser_left_while_waiting_is_not_started() -> None:
             await waiting
         await asyncio.wait_for(queued, timeout=1)  # the slot went on to the next page
 
-    asyncio.run(run())
+    run_apart(run())
 
 
 def test_without_a_limit_or_for_other_callers_nothing_waits() -> None:
@@ -86,7 +87,7 @@ def test_without_a_limit_or_for_other_callers_nothing_waits() -> None:
         for _ in range(3):  # a kernel started for no page (a staff notebook, a test)
             await asyncio.wait_for(limited.enter(None), timeout=1)
 
-    asyncio.run(run())
+    run_apart(run())
 
 
 class Render(web.RequestHandler):
