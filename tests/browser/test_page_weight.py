@@ -177,6 +177,31 @@ def test_loading_screen_is_finnish_and_the_course_takes_its_place(
     expect(page.locator("#loading")).to_have_count(0)
 
 
+def test_the_loading_bar_moves_while_the_scripts_come_over_a_slow_link(
+    server: Server, fresh: BrowserContext
+) -> None:
+    page = fresh.new_page()
+    cdp = fresh.new_cdp_session(page)
+    cdp.send("Network.enable")
+    # Fast 3G: the file of scripts alone takes ~5 s to arrive.
+    slow = {
+        "offline": False,
+        "latency": 150,
+        "downloadThroughput": 200_000,
+        "uploadThroughput": 93_750,
+    }
+    cdp.send("Network.emulateNetworkConditions", slow)
+    page.goto(server.page_url(), wait_until="commit")
+    bar = page.locator("#loading .sq-bar")
+    expect(bar).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)
+    early = int(bar.get_attribute("aria-valuenow") or 0)
+    page.wait_for_timeout(1500)
+    later = int(bar.get_attribute("aria-valuenow") or 0)
+    assert page.locator("#loading").count() == 1, "the course came before the check"
+    assert 10 <= early < later < 95
+
+
 def test_loading_screen_comes_with_the_first_bytes(server: Server) -> None:
     words = FI["loading_course"].encode()
     received = b""
