@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from somequiz.content.models import Scenario
@@ -9,6 +10,9 @@ from somequiz.ui.service.session import LearnerSession
 
 UI_COURSE = Path(__file__).resolve().parents[1] / "fixtures" / "ui-course"
 IDENTITY = {"name": "Testi Oppija", "employee_number": "T100", "unit": "Hallinto"}
+XSS = "<img src=x onerror=alert(1)>"  # a name or note that must stay text
+# Makes a LearnerSession (the ``make_app`` fixture), with optional headers and page state.
+App = Callable[..., LearnerSession]
 
 
 def sign_in(app: LearnerSession, **fields: str) -> None:
@@ -71,3 +75,12 @@ def play(app: LearnerSession, scenario_id: str, *, best: bool = True) -> None:
 def retry(app: LearnerSession, scenario_id: str) -> None:
     """Press the retry button of a scenario."""
     app.dispatch({"action": "retry", "arg": scenario_id})
+
+
+def second_try_answered(app: LearnerSession) -> None:
+    """Sign in, pass one scenario, fail the other and answer its second (last) try."""
+    sign_in(app)
+    play(app, "ryhma-vaite")
+    play(app, "asiakas-viesti", best=False)
+    retry(app, "asiakas-viesti")
+    answer(app, *worst_indices(app, app.content.scenarios["asiakas-viesti"]))
