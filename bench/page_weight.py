@@ -121,43 +121,37 @@ def measure(
     return found
 
 
+def _cold(found: dict[tuple[str, str], Figures], name: str, profile: str) -> float:
+    """The median cold time-to-interactive of page ``name`` on ``profile``."""
+    return median([x.tti for x in found[(name, profile)].cold])
+
+
+def _tti_figures(found: dict[tuple[str, str], Figures], profile: str) -> None:
+    """Course vs jupyterquiz and vs the course not joined, cold and warm, on ``profile``."""
+    course, quiz = found[("course", profile)], found[("jupyterquiz", profile)]
+    base, unjoined = _cold(found, "jupyterquiz", profile), _cold(found, "unjoined", profile)
+    tti = _cold(found, "course", profile)
+    note = f"vs jupyterquiz {base:.2f} s; cold, n={len(course.cold)}"
+    figure(f"tti_course_{profile}_s", tti, "s", baseline=base, note=note)
+    note = "the course with its scripts fetched in waves (SOMEQUIZ_JOIN_PAGE_SCRIPTS=false)"
+    figure(f"tti_course_unjoined_{profile}_s", unjoined, "s", note=note)
+    note = "joined scripts vs fetched in waves, cold"
+    figure(f"tti_course_{profile}_vs_unjoined", tti, "s", baseline=unjoined, note=note)
+    figure(
+        f"tti_course_{profile}_warm_s",
+        median([x.tti for x in course.warm]),
+        "s",
+        baseline=median([x.tti for x in quiz.warm]),
+        note="reload with the cache, vs jupyterquiz's",
+    )
+
+
 def report(found: dict[tuple[str, str], Figures], profiles: list[str]) -> None:
-    """FIGURE lines: course vs jupyterquiz per profile; weight cold and warm."""
+    """FIGURE lines: time-to-interactive per profile; weight cold and warm; the goals."""
     for profile in profiles:
-        course, quiz = found[("course", profile)], found[("jupyterquiz", profile)]
-        base = median([x.tti for x in quiz.cold])
-        figure(
-            f"tti_course_{profile}_s",
-            median([x.tti for x in course.cold]),
-            "s",
-            baseline=base,
-            note=f"vs jupyterquiz {base:.2f} s; cold, n={len(course.cold)}",
-        )
-        unjoined = median([x.tti for x in found[("unjoined", profile)].cold])
-        figure(
-            f"tti_course_unjoined_{profile}_s",
-            unjoined,
-            "s",
-            note="the course with its scripts fetched in waves (SOMEQUIZ_JOIN_PAGE_SCRIPTS=false)",
-        )
-        figure(
-            f"tti_course_{profile}_vs_unjoined",
-            median([x.tti for x in course.cold]),
-            "s",
-            baseline=unjoined,
-            note="joined scripts vs fetched in waves, cold",
-        )
-        figure(
-            f"tti_course_{profile}_warm_s",
-            median([x.tti for x in course.warm]),
-            "s",
-            baseline=median([x.tti for x in quiz.warm]),
-            note="reload with the cache, vs jupyterquiz's",
-        )
-    course = found[("course", "loopback")]
-    quiz = found[("jupyterquiz", "loopback")]
-    unjoined_loads = found[("unjoined", "loopback")]
-    for name, figures in (("course", course), ("jupyterquiz", quiz), ("unjoined", unjoined_loads)):
+        _tti_figures(found, profile)
+    for name in ("course", "jupyterquiz", "unjoined"):
+        figures = found[(name, "loopback")]
         for kind, loads in (("cold", figures.cold), ("warm", figures.warm)):
             figure(
                 f"weight_{name}_{kind}_bytes",
@@ -165,10 +159,12 @@ def report(found: dict[tuple[str, str], Figures], profiles: list[str]) -> None:
                 "B",
                 note=f"median of {len(loads)}; {median([x.requests for x in loads]):.0f} requests",
             )
-    tti = {p: median([x.tti for x in found[("course", p)].cold]) for p in profiles}
+    tti = {p: _cold(found, "course", p) for p in profiles}
+    weight = median([x.wire for x in found[("course", "loopback")].cold])
     goals = {
-        "page weight cold <= 1.5 MB": median([x.wire for x in course.cold]) <= 1_500_000,
-        "loopback TTI <= 1.0x jupyterquiz": tti["loopback"] <= median([x.tti for x in quiz.cold]),
+        "page weight cold <= 1.5 MB": weight <= 1_500_000,
+        "loopback TTI <= 1.0x jupyterquiz": tti["loopback"]
+        <= _cold(found, "jupyterquiz", "loopback"),
     }
     if "4g" in tti:
         goals["4G-like TTI <= 2.5 s"] = tti["4g"] <= 2.5

@@ -263,6 +263,15 @@ def course_at_root(server_url: str) -> Any:
     return (server_url, web.RedirectHandler, {"url": course, "permanent": False})
 
 
+def joined_page_scripts(voila: Any) -> Any:
+    """The handler of the page's scripts in one file, built from ``voila``'s folders."""
+    scripts = page_scripts.JoinedScripts.build(
+        page_scripts.listed_urls(), voila.static_paths, voila.labextensions_path
+    )
+    cache = Path(user_cache_dir("somequiz"))
+    return page_scripts.install(voila.app, voila.server_url, scripts, cache)
+
+
 def _voila(course_service: bool) -> type[Any]:
     """Voilà with these servers' handlers: no logout page (there is no login to end: it
     answered 500), 404 for unknown template paths; and for the learner server
@@ -283,11 +292,7 @@ def _voila(course_service: bool) -> type[Any]:
             ]
             compress_responses(self.app)
             if settings().join_page_scripts:
-                scripts = page_scripts.JoinedScripts.build(
-                    page_scripts.listed_urls(), self.static_paths, self.labextensions_path
-                )
-                cache = Path(user_cache_dir("somequiz"))
-                handlers.insert(0, page_scripts.install(self.app, self.server_url, scripts, cache))
+                handlers.insert(0, joined_page_scripts(self))
             if not course_service:
                 return handlers
             handlers.insert(0, course_at_root(self.server_url))
