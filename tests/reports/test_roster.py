@@ -91,26 +91,29 @@ def _attempt(
     }
 
 
-def test_status_rules_at_their_edges() -> None:
-    """Boundaries, local days, equivalent versions and which completion is shown."""
-    today = date(2026, 3, 1)
-    start = [
-        ("D1", date(2026, 1, 30)),  # deadline 1.3.2026 = today: not yet overdue
-        ("D2", date(2026, 1, 29)),  # deadline 28.2.2026: overdue
-        ("R1", date(2024, 1, 1)),  # passed 1.3.2025 local day: re-certification due today
-        ("R2", date(2024, 1, 1)),  # passed 28.2.2025 23:30 UTC = 1.3.2025 in Helsinki
-        ("R3", date(2024, 1, 1)),  # passed 2.3.2025: still valid
-        ("V1", date(2026, 1, 1)),  # passed on a version that differs only in wording
-        ("V2", date(2026, 1, 1)),  # passed on materially different content
-        ("F1", date(2026, 2, 20)),  # failed with tries used: a status of its own
-        ("P1", date(2025, 1, 1)),  # passed, then failed later: the pass is shown
-    ]
+# The people at the edges of the status rules, on EDGE_TODAY: employee number, start date.
+EDGE_TODAY = date(2026, 3, 1)
+EDGE_PEOPLE = [
+    ("D1", date(2026, 1, 30)),  # deadline 1.3.2026 = today: not yet overdue
+    ("D2", date(2026, 1, 29)),  # deadline 28.2.2026: overdue
+    ("R1", date(2024, 1, 1)),  # passed 1.3.2025 local day: re-certification due today
+    ("R2", date(2024, 1, 1)),  # passed 28.2.2025 23:30 UTC = 1.3.2025 in Helsinki
+    ("R3", date(2024, 1, 1)),  # passed 2.3.2025: still valid
+    ("V1", date(2026, 1, 1)),  # passed on a version that differs only in wording
+    ("V2", date(2026, 1, 1)),  # passed on materially different content
+    ("F1", date(2026, 2, 20)),  # failed with tries used: a status of its own
+    ("P1", date(2025, 1, 1)),  # passed, then failed later: the pass is shown
+]
+
+
+def _edge_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster of EDGE_PEOPLE and their attempts (two more without an employee number)."""
     roster = pd.DataFrame(
         {
-            "employee_number": [n for n, _ in start],
-            "name": [f"Henkilö {n}" for n, _ in start],
+            "employee_number": [n for n, _ in EDGE_PEOPLE],
+            "name": [f"Henkilö {n}" for n, _ in EDGE_PEOPLE],
             "unit": "Kotihoito",
-            "start_date": [d for _, d in start],
+            "start_date": [d for _, d in EDGE_PEOPLE],
             "email": None,
         }
     )
@@ -128,6 +131,13 @@ def test_status_rules_at_their_edges() -> None:
             _attempt(None, 9, None),  # open, no number, no roster row: listed in progress
         ]
     )
+    return roster, attempts
+
+
+def test_status_rules_at_their_edges() -> None:
+    """Boundaries, local days, equivalent versions and which completion is shown."""
+    today, start = EDGE_TODAY, EDGE_PEOPLE
+    roster, attempts = _edge_frames()
     rules = StatusRules(30, 12, "now", frozenset({"now", "wording"}))
     frame = status_frame(roster, attempts, rules, today).set_index("employee_number", drop=False)
     assert list(frame["employee_number"][:9]) == [n for n, _ in start]
