@@ -18,6 +18,7 @@ from somequiz.config import settings
 from somequiz.content import graph
 from somequiz.content.folder import Content
 from somequiz.content.hashing import course_hash, model_hash
+from somequiz.content.models import Step
 from somequiz.engine.scoring import CourseResult, CourseRun
 from somequiz.records.admin import Admin
 from somequiz.records.course import CourseRecords
@@ -55,6 +56,13 @@ class Records:
         self.db.close()
 
 
+def _choose(step: Step, *, best: bool) -> tuple[str, ...]:
+    """The best selection of ``step``, or its lowest-scoring choice."""
+    if best:
+        return graph.best_selection(step)
+    return (min(step.choices, key=lambda c: c.points).id,)
+
+
 def run_course(
     store: Records,
     content: Content,
@@ -84,12 +92,7 @@ def run_course(
         srun = run.start(sid)
         while srun.current is not None:
             step = srun.current
-            chosen = (
-                graph.best_selection(step)
-                if best
-                else (min(step.choices, key=lambda c: c.points).id,)
-            )
-            feedback = srun.answer(step.id, chosen)
+            feedback = srun.answer(step.id, _choose(step, best=best))
             store.course.record_answer(
                 answer_id=str(uuid.uuid4()),
                 attempt_id=attempt.id,
