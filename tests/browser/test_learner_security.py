@@ -145,12 +145,9 @@ def test_answer_key_absent_from_html_and_widget_state(
     assert [c["id"] for c in step["choices"]] == ["0", "1"]
 
 
-def test_forged_comm_messages_change_nothing(
-    page: Page, server: Server, content: Any, store: Records
-) -> None:
-    open_course(page, server.page_url())
-    sign_in(page, "Hyökkääjä", employee="H800")
-    open_scenario(page, "Väite Facebook-ryhmässä")
+def _forge_on_the_open_step(page: Page, server: Server) -> None:
+    """Over the page's own kernel socket: a "click" on the page's disabled or hidden buttons,
+    answers to other steps, choices that do not exist, and a forged "answered" state."""
     socket = page_socket(page, server.url)
     try:
         step_id, step = _step_model(socket.widget_states())
@@ -159,8 +156,6 @@ def test_forged_comm_messages_change_nothing(
         def custom(data: dict[str, Any]) -> None:
             socket.comm(step_id, {"method": "custom", "content": data})
 
-        # A "click" on the page's disabled or hidden buttons, answers to other steps,
-        # choices that do not exist, and a forged "answered" state.
         custom({"type": "next", "token": token})
         custom({"type": "submit", "token": "0" * 32, "chosen": ["0"]})
         custom({"type": "submit", "token": token, "chosen": ["7"]})
@@ -173,37 +168,47 @@ def test_forged_comm_messages_change_nothing(
         )
         custom({"type": "next", "token": "x"})
         socket.drain()
-        assert _answers(store, content, "H800") == []
-        page.reload()
-        # The browser signed in: the reload recognises it (no form to fill again).
-        expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
     finally:
         socket.close()
 
-    open_scenario(page, "Väite Facebook-ryhmässä")
-    expect(page.locator(".sq-step legend")).to_have_text("Mitä teet?")
-    answer(page, "Kerron esimiehelleni.")
+
+def _resubmit_the_answered_step(page: Page, server: Server) -> None:
+    """A second submission of the answered step, then one after moving on."""
     socket = page_socket(page, server.url)
     try:
         step_id, step = _step_model(socket.widget_states())
-        token = step["token"]
-        # A second submission of the answered step, then one after moving on.
-        socket.comm(
-            step_id,
-            {"method": "custom", "content": {"type": "submit", "token": token, "chosen": ["1"]}},
-        )
+        again = {
+            "method": "custom",
+            "content": {"type": "submit", "token": step["token"], "chosen": ["1"]},
+        }
+        socket.comm(step_id, again)
         socket.drain()
         next_step(page)
         expect(page.locator(".sq-step legend")).to_have_text(
             "Mitkä pitävät paikkansa?", timeout=TIMEOUT
         )
-        socket.comm(
-            step_id,
-            {"method": "custom", "content": {"type": "submit", "token": token, "chosen": ["1"]}},
-        )
+        socket.comm(step_id, again)
         socket.drain()
     finally:
         socket.close()
+
+
+def test_forged_comm_messages_change_nothing(
+    page: Page, server: Server, content: Any, store: Records
+) -> None:
+    open_course(page, server.page_url())
+    sign_in(page, "Hyökkääjä", employee="H800")
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    _forge_on_the_open_step(page, server)
+    assert _answers(store, content, "H800") == []
+    page.reload()
+    # The browser signed in: the reload recognises it (no form to fill again).
+    expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
+
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    expect(page.locator(".sq-step legend")).to_have_text("Mitä teet?")
+    answer(page, "Kerron esimiehelleni.")
+    _resubmit_the_answered_step(page, server)
     assert _answers(store, content, "H800") == [("ensimmainen", ("kerro-esimiehelle",))]
     expect(page.locator(".sq-step input:checked")).to_have_count(0)
 
