@@ -24,6 +24,43 @@ from server_helpers import Server
 XSS = "<img src=x onerror=alert(1)>"
 
 
+def _first_scenario_best_answers(page: Page, artifacts: Path) -> None:
+    """Play the first scenario (a single and a multiple choice step) to its summary."""
+    open_scenario(page, "Väite Facebook-ryhmässä")
+    shot(page, artifacts, "04-step-single")
+    assert_accessible(page, "step")
+    answer(page, "Kerron esimiehelleni.")
+    expect(page.locator(".sq-feedback")).to_be_focused()
+    expect(page.locator(".sq-verdict-title")).to_have_text("Paras ratkaisu")
+    shot(page, artifacts, "05-feedback")
+    assert_accessible(page, "feedback")
+    next_step(page)
+    expect(page.locator(".sq-step legend")).to_have_text("Mitkä pitävät paikkansa?")
+    expect(page.locator(".sq-step input[type=checkbox]")).to_have_count(3)
+    shot(page, artifacts, "06-step-multi")
+    answer(page, "Kirjoitan omalla nimelläni.", "Viesti voi levitä laajalle.")
+    next_step(page)
+    expect(page.locator("h1", has_text="Yhteenveto")).to_be_visible(timeout=TIMEOUT)
+    shot(page, artifacts, "07-summary")
+    assert_accessible(page, "summary")
+
+
+def _certificate_downloads_carry_the_code(page: Page) -> None:
+    """The HTML and PDF certificates carry the code on screen, and the name as text."""
+    code = page.locator(".sq-code").inner_text()
+    assert len(code) == 14
+    with page.expect_download() as download:
+        page.locator("a[download$='.html']").click()
+    certificate = Path(download.value.path()).read_text(encoding="utf-8")
+    assert code in certificate and "&lt;img src=x" in certificate and XSS not in certificate
+    with page.expect_download() as download:
+        page.locator("a[download$='.pdf']").click()
+    pdf = subprocess.run(
+        ["pdftotext", download.value.path(), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert code in pdf and "<img src=x" in pdf
+
+
 def test_complete_course_and_pass(page: Page, server: Server, artifacts: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 1600})
     dialogs: list[str] = []
@@ -48,23 +85,7 @@ def test_complete_course_and_pass(page: Page, server: Server, artifacts: Path) -
     shot(page, artifacts, "03-overview")
     assert_accessible(page, "overview")
 
-    open_scenario(page, "Väite Facebook-ryhmässä")
-    shot(page, artifacts, "04-step-single")
-    assert_accessible(page, "step")
-    answer(page, "Kerron esimiehelleni.")
-    expect(page.locator(".sq-feedback")).to_be_focused()
-    expect(page.locator(".sq-verdict-title")).to_have_text("Paras ratkaisu")
-    shot(page, artifacts, "05-feedback")
-    assert_accessible(page, "feedback")
-    next_step(page)
-    expect(page.locator(".sq-step legend")).to_have_text("Mitkä pitävät paikkansa?")
-    expect(page.locator(".sq-step input[type=checkbox]")).to_have_count(3)
-    shot(page, artifacts, "06-step-multi")
-    answer(page, "Kirjoitan omalla nimelläni.", "Viesti voi levitä laajalle.")
-    next_step(page)
-    expect(page.locator("h1", has_text="Yhteenveto")).to_be_visible(timeout=TIMEOUT)
-    shot(page, artifacts, "07-summary")
-    assert_accessible(page, "summary")
+    _first_scenario_best_answers(page, artifacts)
 
     page.locator("button", has_text="Seuraava tilanne").click()
     expect(page.locator(".sq-mail-head")).to_be_visible(timeout=TIMEOUT)
@@ -74,18 +95,7 @@ def test_complete_course_and_pass(page: Page, server: Server, artifacts: Path) -
     page.locator("button", has_text="Katso kurssin tulos").click()
     expect(page.locator(".sq-certificate")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".sq-verdict-title")).to_have_text("Hyväksytty")
-    code = page.locator(".sq-code").inner_text()
-    assert len(code) == 14
-    with page.expect_download() as download:
-        page.locator("a[download$='.html']").click()
-    certificate = Path(download.value.path()).read_text(encoding="utf-8")
-    assert code in certificate and "&lt;img src=x" in certificate and XSS not in certificate
-    with page.expect_download() as download:
-        page.locator("a[download$='.pdf']").click()
-    pdf = subprocess.run(
-        ["pdftotext", download.value.path(), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    assert code in pdf and "<img src=x" in pdf
+    _certificate_downloads_carry_the_code(page)
     shot(page, artifacts, "09-result-passed")
     assert_accessible(page, "result")
     assert dialogs == []
