@@ -139,17 +139,18 @@ def test_fail_and_retry(page: Page, server: Server, artifacts: Path) -> None:
     expect(page.locator(".sq-verdict-title", has_text="hyväksytty")).to_be_visible()
 
 
-def test_keyboard_only_scenario(page: Page, server: Server, artifacts: Path) -> None:
-    open_course(page, server.page_url())
+def _tab_to(page: Page, selector: str) -> None:
+    """Press Tab until the element matching ``selector`` has focus."""
+    for _ in range(30):
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
 
-    def tab_to(selector: str) -> None:
-        for _ in range(30):
-            if page.evaluate(f"document.activeElement.matches({selector!r})"):
-                return
-            page.keyboard.press("Tab")
-        raise AssertionError(f"Tab never reached {selector}")
 
-    tab_to("#sq-name")
+def _sign_in_by_keyboard(page: Page) -> None:
+    """Fill and send the start form with the keyboard only."""
+    _tab_to(page, "#sq-name")
     page.keyboard.type("Näppäimistö Oppija")
     page.keyboard.press("Tab")
     page.keyboard.type("K500")
@@ -157,13 +158,18 @@ def test_keyboard_only_scenario(page: Page, server: Server, artifacts: Path) -> 
     page.keyboard.press("Space")  # Tab reached the units' radio group: check the first
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
+
+
+def test_keyboard_only_scenario(page: Page, server: Server, artifacts: Path) -> None:
+    open_course(page, server.page_url())
+    _sign_in_by_keyboard(page)
     expect(page.locator(".sq-scenarios")).to_be_visible(timeout=TIMEOUT)
     # The heading has focus; Tab reaches the first scenario's button.
     page.keyboard.press("Tab")
     expect(page.locator("button[data-arg=ryhma-vaite]")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".sq-step legend")).to_be_visible(timeout=TIMEOUT)
-    tab_to(".sq-step input[type=radio]")
+    _tab_to(page, ".sq-step input[type=radio]")
     page.keyboard.press("Space")  # select the focused (first) radio
     # Arrow keys move within the group, to "Kerron esimiehelleni." wherever this
     # attempt's order put it.
@@ -177,18 +183,18 @@ def test_keyboard_only_scenario(page: Page, server: Server, artifacts: Path) -> 
     expect(page.locator(".sq-step button[type=submit]")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".sq-feedback")).to_be_focused(timeout=TIMEOUT)
-    tab_to(".sq-feedback button[data-action=next]")
+    _tab_to(page, ".sq-feedback button[data-action=next]")
     page.keyboard.press("Enter")
     expect(page.locator(".sq-step input[type=checkbox]")).to_have_count(3, timeout=TIMEOUT)
-    tab_to(".sq-step input[type=checkbox]")
+    _tab_to(page, ".sq-step input[type=checkbox]")
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
-    tab_to(".sq-step button[type=submit]")
+    _tab_to(page, ".sq-step button[type=submit]")
     page.keyboard.press("Enter")
     expect(page.locator(".sq-feedback")).to_be_focused(timeout=TIMEOUT)
     shot(page, artifacts, "13-keyboard-feedback")
-    tab_to(".sq-feedback button[data-action=next]")
+    _tab_to(page, ".sq-feedback button[data-action=next]")
     page.keyboard.press("Enter")
     expect(page.locator("h1", has_text="Yhteenveto")).to_be_focused(timeout=TIMEOUT)
 
