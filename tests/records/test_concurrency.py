@@ -96,13 +96,11 @@ def _waiting_on_lock(store: Records) -> bool:
         )
 
 
-def test_writer_killed_mid_write_leaves_no_partial_completion(
-    store: Records, content: Content, tmp_path: Path
+def _kill_the_writer_mid_write(
+    store: Records, content: Content, attempt_id: str, tmp_path: Path
 ) -> None:
-    """SQLite: killed inside its transaction. PostgreSQL, where the write is one statement:
-    killed while that statement waits for a lock. Either way: all of the record or none."""
-    learner = store.course.learner(name="Kesken Jäävä", employee_number="K1")
-    attempt_id = store.course.start_attempt(learner.id, content.course.id, 1, "0" * 16).id
+    """Run the completion writer in a process of its own and SIGKILL it mid-write: SQLite
+    inside its open transaction, PostgreSQL while its one statement waits for a row lock."""
     script = tmp_path / "writer.py"
     script.write_text(_KILLED_WRITER, encoding="utf-8")
     postgres = store.db.engine.dialect.name == "postgresql"
@@ -130,6 +128,17 @@ def test_writer_killed_mid_write_leaves_no_partial_completion(
             blocker.commit()  # the orphaned statement may now finish, or fail: never half
             blocker.close()
     assert child.returncode == -signal.SIGKILL
+
+
+def test_writer_killed_mid_write_leaves_no_partial_completion(
+    store: Records, content: Content, tmp_path: Path
+) -> None:
+    """SQLite: killed inside its transaction. PostgreSQL, where the write is one statement:
+    killed while that statement waits for a lock. Either way: all of the record or none."""
+    learner = store.course.learner(name="Kesken Jäävä", employee_number="K1")
+    attempt_id = store.course.start_attempt(learner.id, content.course.id, 1, "0" * 16).id
+    _kill_the_writer_mid_write(store, content, attempt_id, tmp_path)
+    postgres = store.db.engine.dialect.name == "postgresql"
     deadline = time.monotonic() + 30
     while postgres and _waiting_on_lock(store):
         assert time.monotonic() < deadline
