@@ -4,7 +4,7 @@ Voilà's page loads ~70 small scripts (webpack chunks of its own bundle and of t
 extensions) in four waves, each asked for only once the one before has run: on a phone's link
 every wave costs a round trip and its own transfer (bench/README.md, "Page weight"). The
 chunks the course page needs are listed in ``page_scripts.json`` (recorded from a real page
-by ``bench/record_page_scripts.py``); the server joins them into one file, gzipped once and
+by ``bench/record_page_scripts.py``); the server joins them into one file, compressed once and
 named by its content, which the page fetches from its first bytes. A chunk file only registers
 its modules with its bundle's loader (``self.webpackChunk…push(…)``), so a joined chunk is never
 fetched again, and one the list misses is still fetched as before: a stale list costs speed,
@@ -57,8 +57,7 @@ class JoinedScripts:
 
     def __init__(self, body: bytes, joined: int, missing: tuple[str, ...]) -> None:
         self.body = body
-        self.digest = hashlib.sha256(body).hexdigest()[:16]
-        self.name = f"page-scripts-{self.digest}.js"
+        self.name = f"page-scripts-{hashlib.sha256(body).hexdigest()[:16]}.js"
         self.joined = joined
         self.missing = missing
         self.encoded = {"gzip": gzip.compress(body, compresslevel=9, mtime=0)}
