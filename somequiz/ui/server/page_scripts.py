@@ -30,7 +30,7 @@ import brotli
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from somequiz.ui.server.static import LONG_LIVED
+from somequiz.ui.server.static import LONG_LIVED, VERSION_PREFIX
 
 LIST = Path(__file__).with_name("page_scripts.json")
 # Where the page's URLs point (below the server's base URL) → the server's folders for them.
@@ -39,7 +39,7 @@ STATIC, LABEXTENSIONS = "voila/static/", "voila/labextensions/"
 # joined, as the page would run them again.
 LOADED_BY_NAME = re.compile(r"(^|/)(voila\.js|remoteEntry\.[0-9a-f]+\.js)$")
 # Voilà's scripts are served under a prefix naming the installed files (static.py).
-_VERSION_PREFIX = re.compile(r"^voila/static/v-[0-9a-f]+/")
+_VERSIONED = re.compile(rf"^{STATIC}{re.escape(VERSION_PREFIX)}[0-9a-f]+/")
 SETTINGS_KEY = "somequiz_page_scripts"
 # The page config key the template reads.
 CONFIG_KEY = "somequizScripts"
@@ -118,7 +118,7 @@ def chunk_url(path: str) -> str | None:
     """A page script's URL path (below the server's base URL) as the list names it: Voilà's
     version prefix dropped; None if it is not a chunk (the template's own files, or a file
     the page loads by name)."""
-    path = _VERSION_PREFIX.sub(STATIC, path.lstrip("/"))
+    path = _VERSIONED.sub(STATIC, path.lstrip("/"))
     chunk = path.startswith((STATIC, LABEXTENSIONS)) and not LOADED_BY_NAME.search(path)
     return path if chunk else None
 
@@ -129,8 +129,8 @@ def listed_urls(path: Path = LIST) -> list[str]:
 
 
 class JoinedScriptsHandler(web.RequestHandler):
-    """Sends the joined scripts: gzipped when the browser takes it, cached for good (the
-    name changes with the content)."""
+    """Sends the joined scripts: brotli or gzip, whichever the browser takes and is made,
+    cached for good (the name changes with the content)."""
 
     def initialize(self, scripts: JoinedScripts) -> None:
         self.scripts = scripts

@@ -32,7 +32,8 @@ _HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.(js|css)$")
 _COMPRESSIBLE = web.GZipContentEncoding.CONTENT_TYPES | {"font/ttf", "font/otf"}
 # Once per file, so the slowest level costs nothing later; ~300 files at most.
 _LEVEL = 9
-_VERSION_PREFIX = "v-"
+# Voilà's scripts are served under voila/static/<VERSION_PREFIX><hash>/ (page_scripts reads it).
+VERSION_PREFIX = "v-"
 
 
 @lru_cache(maxsize=512)
@@ -118,7 +119,7 @@ def _files(folder: Path) -> Iterator[Path]:
 
 def static_prefix(settings: dict[str, Any]) -> str:
     """The versioned prefix of Voilà's scripts (``v-<hash>``) in the server's ``settings``."""
-    return _VERSION_PREFIX + files_version(tuple(settings["voila"].static_paths))
+    return VERSION_PREFIX + files_version(tuple(settings["voila"].static_paths))
 
 
 def versioned_scripts(config: dict[str, Any], base_url: str, settings: dict[str, Any]) -> None:
